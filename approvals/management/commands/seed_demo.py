@@ -1,0 +1,245 @@
+"""Demo data: jurisdictions, departments, staff for every role, enterprises and their users.
+
+Idempotent: every object is looked up by its natural key first, so a second run creates nothing,
+writes no audit event and says so. Everything is created through the services, as a person would.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.files.base import ContentFile
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from approvals import services as org
+from approvals.models import Delegation, Department, Jurisdiction, RoleAssignment
+from approvals.roles import StaffRole
+from core.models import User
+from credit import services as credit
+from credit.models import Enterprise, Membership
+from credit.uscc import uscc_with_check_digit
+
+DEMO_PASSWORD = "ReformFlow-demo-2026"  # noqa: S105  (printed on purpose: demo accounts only)
+
+JURISDICTIONS = [
+    ("SY", "沈阳市", Jurisdiction.Level.CITY, None),
+    ("SY-HN", "浑南区", Jurisdiction.Level.DISTRICT, "SY"),
+    ("SY-ZCQ", "沈大国家自主创新示范区（沈阳片区）", Jurisdiction.Level.ZONE, "SY"),
+]
+
+# code, name, kind, jurisdiction, parent
+DEPARTMENTS = [
+    ("SY-SPJ", "沈阳市行政审批局", Department.Kind.BUREAU, "SY", None),
+    ("SY-SPJ-CK", "综合受理窗口", Department.Kind.DEPARTMENT, "SY", "SY-SPJ"),
+    ("SY-SPJ-SC", "市场准入审批处", Department.Kind.DEPARTMENT, "SY", "SY-SPJ"),
+    ("SY-SPJ-JS", "建设工程审批处", Department.Kind.DEPARTMENT, "SY", "SY-SPJ"),
+    ("SY-SPJ-JS-SG", "施工许可科", Department.Kind.SECTION, "SY", "SY-SPJ-JS"),
+    ("SY-SPJ-HB", "生态环境审批处", Department.Kind.DEPARTMENT, "SY", "SY-SPJ"),
+    ("SY-SPJ-XF", "消防审验处", Department.Kind.DEPARTMENT, "SY", "SY-SPJ"),
+    ("SY-SPJ-GH", "自然资源和规划审批处", Department.Kind.DEPARTMENT, "SY", "SY-SPJ"),
+    ("SY-SPJ-WJ", "卫生健康审批处", Department.Kind.DEPARTMENT, "SY", "SY-SPJ"),
+    ("ZCQ-SPJ", "自创区行政审批局", Department.Kind.BUREAU, "SY-ZCQ", None),
+    ("ZCQ-SPJ-ZH", "自创区综合审批处", Department.Kind.DEPARTMENT, "SY-ZCQ", "ZCQ-SPJ"),
+]
+
+# username, display name, [(role, department code or None)]
+STAFF = [
+    ("admin", "系统管理员 王敏", [(StaffRole.ADMINISTRATOR, None)]),
+    ("desk1", "窗口受理员 李娜", [(StaffRole.DESK, "SY-SPJ-CK")]),
+    ("desk2", "窗口受理员 赵强", [(StaffRole.DESK, "SY-SPJ-CK")]),
+    ("rev_sc", "市场准入审查员 周杰", [(StaffRole.REVIEWER, "SY-SPJ-SC")]),
+    ("rev_js", "建设工程审查员 吴磊", [(StaffRole.REVIEWER, "SY-SPJ-JS")]),
+    ("rev_hb", "生态环境审查员 郑丽", [(StaffRole.REVIEWER, "SY-SPJ-HB")]),
+    ("rev_xf", "消防审验员 孙浩", [(StaffRole.REVIEWER, "SY-SPJ-XF")]),
+    ("rev_gh", "规划审查员 钱芳", [(StaffRole.REVIEWER, "SY-SPJ-GH")]),
+    ("rev_wj", "卫生健康审查员 冯雪", [(StaffRole.REVIEWER, "SY-SPJ-WJ")]),
+    ("dec_sc", "市场准入处处长 陈刚", [(StaffRole.DECIDER, "SY-SPJ-SC")]),
+    ("dec_js", "建设工程处处长 刘洋", [(StaffRole.DECIDER, "SY-SPJ-JS")]),
+    ("dec_hb", "生态环境处处长 何静", [(StaffRole.DECIDER, "SY-SPJ-HB")]),
+    ("insp1", "监管检查员 杨帆", [(StaffRole.INSPECTOR, "SY-SPJ-SC")]),
+    ("insp2", "监管检查员 黄磊", [(StaffRole.INSPECTOR, "SY-SPJ-SC")]),
+    ("insp3", "监管检查员 林峰", [(StaffRole.INSPECTOR, "SY-SPJ-JS")]),
+    ("insp4", "监管检查员 高原", [(StaffRole.INSPECTOR, "SY-SPJ-JS")]),
+    ("credit1", "信用办 马丽", [(StaffRole.CREDIT_OFFICE, None)]),
+    ("credit2", "信用办 罗斌", [(StaffRole.CREDIT_OFFICE, None)]),
+    ("policy1", "政策兑现办 宋佳", [(StaffRole.POLICY_OFFICE, None)]),
+    ("supervisor1", "电子监察 唐军", [(StaffRole.SUPERVISOR, None)]),
+    ("auditor1", "审计员 许晴", [(StaffRole.AUDITOR, None)]),
+]
+
+# first 17 characters (check digit computed), name, legal representative
+ENTERPRISES = [
+    ("91210100MA0XK1234", "沈阳北方智能装备有限公司", "张伟"),
+    ("91210112MA0YB5678", "沈阳浑南云数科技有限公司", "李静"),
+    ("91210100MA0TJ9012", "辽宁盛京建设工程有限公司", "王建国"),
+    ("91210106MA0PQ3456", "沈阳新松食品有限公司", "刘芳"),
+    ("91210113MA0LM7890", "沈阳东陵生态环保科技有限公司", "陈晨"),
+]
+
+
+@dataclass
+class EnterpriseUser:
+    username: str
+    display_name: str
+    phone: str
+    memberships: list[tuple[int, str, bool]]  # (enterprise index, role, confirm?)
+
+
+ENTERPRISE_USERS = [
+    EnterpriseUser("ent_zhangwei", "张伟", "13800000001", [(0, Membership.Role.LEGAL_REPRESENTATIVE, True)]),
+    EnterpriseUser("ent_agent_bf", "代办人 吕晓", "13800000002", [(0, Membership.Role.AGENT, True)]),
+    EnterpriseUser("ent_lijing", "李静", "13800000003", [(1, Membership.Role.LEGAL_REPRESENTATIVE, True)]),
+    EnterpriseUser("ent_wangjg", "王建国", "13800000004", [(2, Membership.Role.LEGAL_REPRESENTATIVE, True)]),
+    EnterpriseUser(
+        "ent_agency",
+        "代办公司 苏楠",
+        "13800000005",
+        [(2, Membership.Role.AGENT, True), (3, Membership.Role.AGENT, True)],
+    ),
+    EnterpriseUser("ent_liufang", "刘芳", "13800000006", [(3, Membership.Role.LEGAL_REPRESENTATIVE, True)]),
+    EnterpriseUser("ent_chenchen", "陈晨", "13800000007", [(4, Membership.Role.LEGAL_REPRESENTATIVE, True)]),
+    EnterpriseUser("ent_pending", "新用户 江涛", "13800000008", [(4, Membership.Role.AGENT, False)]),
+]
+
+# A minimal, well-formed one-page PDF standing in for a scanned letter of authorisation.
+DEMO_AUTHORISATION_PDF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+)
+
+
+class Command(BaseCommand):
+    help = "Load the demo organisation, staff and enterprises (idempotent)."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        self.created = 0
+        steps = [
+            ("jurisdictions", self.seed_jurisdictions),
+            ("departments", self.seed_departments),
+            ("staff and roles", self.seed_staff),
+            ("delegation", self.seed_delegation),
+            ("enterprises", self.seed_enterprises),
+            ("enterprise users and memberships", self.seed_enterprise_users),
+        ]
+        with transaction.atomic():
+            for number, (label, step) in enumerate(steps, start=1):
+                before = self.created
+                step()
+                self.stdout.write(f"[{number}/{len(steps)}] {label}: {self.created - before} created")
+        if self.created == 0:
+            self.stdout.write(self.style.SUCCESS("Demo data already present: nothing changed."))
+        else:
+            self.stdout.write(self.style.SUCCESS(f"Demo data loaded: {self.created} objects created."))
+        self.print_logins()
+
+    # --- steps ------------------------------------------------------------------------------
+
+    def seed_jurisdictions(self) -> None:
+        for code, name, level, parent_code in JURISDICTIONS:
+            if Jurisdiction.objects.filter(code=code).exists():
+                continue
+            parent = Jurisdiction.objects.get(code=parent_code) if parent_code else None
+            org.jurisdiction_create(actor=None, code=code, name=name, level=level, parent=parent)
+            self.created += 1
+
+    def seed_departments(self) -> None:
+        for code, name, kind, jurisdiction_code, parent_code in DEPARTMENTS:
+            if Department.objects.filter(code=code).exists():
+                continue
+            org.department_create(
+                actor=None,
+                code=code,
+                name=name,
+                kind=kind,
+                jurisdiction=Jurisdiction.objects.get(code=jurisdiction_code),
+                parent=Department.objects.get(code=parent_code) if parent_code else None,
+            )
+            self.created += 1
+
+    def _user(self, username: str, display_name: str, kind: str, phone: str = "") -> User:
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            user = User(username=username, display_name=display_name, kind=kind, phone=phone,
+                        email=f"{username}@demo.reformflow.invalid")
+            user.set_password(DEMO_PASSWORD)
+            user.save()
+            self.created += 1
+        return user
+
+    def seed_staff(self) -> None:
+        for username, display_name, roles in STAFF:
+            user = self._user(username, display_name, User.Kind.STAFF)
+            for role, department_code in roles:
+                department = Department.objects.get(code=department_code) if department_code else None
+                if RoleAssignment.objects.filter(user=user, role=role, department=department, revoked_at__isnull=True).exists():
+                    continue
+                org.staff_role_grant(actor=None, user=user, role=role, department=department)
+                self.created += 1
+
+    def seed_delegation(self) -> None:
+        delegator, delegate = User.objects.get(username="rev_hb"), User.objects.get(username="rev_xf")
+        department = Department.objects.get(code="SY-SPJ-HB")
+        if Delegation.objects.filter(delegator=delegator, delegate=delegate, department=department).exists():
+            return
+        start = timezone.now().replace(minute=0, second=0, microsecond=0)
+        org.delegation_create(
+            actor=None,
+            delegator=delegator,
+            delegate=delegate,
+            department=department,
+            starts_at=start,
+            ends_at=start + datetime.timedelta(days=14),
+            reason="郑丽休假期间由孙浩代为审查（演示数据）",
+        )
+        self.created += 1
+
+    def seed_enterprises(self) -> None:
+        for first17, name, legal_rep in ENTERPRISES:
+            code = uscc_with_check_digit(first17)
+            if Enterprise.objects.filter(uscc=code).exists():
+                continue
+            credit.enterprise_register(actor=None, uscc=code, name=name, legal_representative=legal_rep)
+            self.created += 1
+
+    def seed_enterprise_users(self) -> None:
+        admin = User.objects.get(username="admin")
+        today = timezone.localdate()
+        for spec in ENTERPRISE_USERS:
+            user = self._user(spec.username, spec.display_name, User.Kind.ENTERPRISE, spec.phone)
+            for index, role, confirm in spec.memberships:
+                enterprise = Enterprise.objects.get(uscc=uscc_with_check_digit(ENTERPRISES[index][0]))
+                if Membership.objects.filter(user=user, enterprise=enterprise).exists():
+                    continue
+                document = None
+                valid_from = valid_until = None
+                if role == Membership.Role.AGENT:
+                    document = ContentFile(DEMO_AUTHORISATION_PDF, name=f"authorisation-{spec.username}.pdf")
+                    valid_from, valid_until = today - datetime.timedelta(days=30), today + datetime.timedelta(days=335)
+                membership = credit.membership_request(
+                    actor=user,
+                    enterprise=enterprise,
+                    role=role,
+                    authorisation_document=document,
+                    valid_from=valid_from,
+                    valid_until=valid_until,
+                )
+                self.created += 1
+                if confirm:
+                    credit.membership_confirm(actor=admin, membership=membership, note="演示数据")
+
+    def print_logins(self) -> None:
+        self.stdout.write("")
+        self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD})")
+        for username, display_name, roles in STAFF:
+            described = ", ".join(f"{role.label}{' @ ' + code if code else ''}" for role, code in roles)
+            self.stdout.write(f"  {username:<14} {described}")
+        for spec in ENTERPRISE_USERS:
+            described = ", ".join(
+                f"{Membership.Role(role).label} of {ENTERPRISES[i][1]}{'' if confirm else ' (pending)'}"
+                for i, role, confirm in spec.memberships
+            )
+            self.stdout.write(f"  {spec.username:<14} {described}")

@@ -1,0 +1,129 @@
+"""Who may do what: the one place later code asks "may this user do X to this object?".
+
+Department work is decided by django-guardian object permissions on ``Department`` that were
+granted to the user *directly* (``approvals.services.staff_role_grant``), plus running delegations
+from a colleague who holds them. Global permissions and superuser status are deliberately ignored
+for department work: a global grant would open every department's queue.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from guardian.models import UserObjectPermission
+
+from approvals.models import Delegation, Department, RoleAssignment
+from approvals.roles import DEPARTMENT_ROLE_PERMISSIONS, StaffRole
+from core.models import User
+
+ACCEPT = DEPARTMENT_ROLE_PERMISSIONS[StaffRole.DESK]
+REVIEW = DEPARTMENT_ROLE_PERMISSIONS[StaffRole.REVIEWER]
+DECIDE = DEPARTMENT_ROLE_PERMISSIONS[StaffRole.DECIDER]
+INSPECT = DEPARTMENT_ROLE_PERMISSIONS[StaffRole.INSPECTOR]
+DEPARTMENT_PERMISSIONS = frozenset(DEPARTMENT_ROLE_PERMISSIONS.values())
+
+
+def _check_department_perm(perm: str) -> str:
+    if perm not in DEPARTMENT_PERMISSIONS:
+        raise ValueError(f"{perm!r} is not a department-scoped permission")
+    return perm.split(".", 1)[1]
+
+
+def _is_working_staff(user: User) -> bool:
+    return bool(user.is_authenticated and user.is_active and getattr(user, "kind", None) == User.Kind.STAFF)
+
+
+def _holder_department_ids(*, perm: str) -> QuerySet[UserObjectPermission]:
+    codename = _check_department_perm(perm)
+    return UserObjectPermission.objects.filter(
+        permission__codename=codename,
+        permission__content_type__app_label="approvals",
+        content_type=ContentType.objects.get_for_model(Department),
+        user__is_active=True,
+    )
+
+
+def department_ids_for(*, user: User, perm: str, at: datetime.datetime | None = None) -> set[int]:
+    """Ids of the departments where ``user`` holds ``perm`` at ``at`` (default now): their own object
+    permission, or a running delegation from a colleague who holds it there."""
+    if not _is_working_staff(user):
+        return set()
+    moment = at or timezone.now()
+    holders = _holder_department_ids(perm=perm)
+    own = {int(pk) for pk in holders.filter(user_id=user.pk).values_list("object_pk", flat=True)}
+    delegated = Delegation.objects.filter(
+        delegate_id=user.pk, revoked_at__isnull=True, starts_at__lte=moment, ends_at__gt=moment
+    ).values_list("delegator_id", "department_id")
+    pairs = list(delegated)
+    if pairs:
+        condition = Q()
+        for delegator_id, department_id in pairs:
+            condition |= Q(user_id=delegator_id, object_pk=str(department_id))
+        own |= {int(pk) for pk in holders.filter(condition).values_list("object_pk", flat=True)}
+    return own
+
+
+def departments_for(*, user: User, perm: str, at: datetime.datetime | None = None) -> QuerySet[Department]:
+    return Department.objects.filter(pk__in=department_ids_for(user=user, perm=perm, at=at), is_active=True)
+
+
+def user_may_act_for_department(
+    *, user: User, perm: str, department: Department, at: datetime.datetime | None = None
+) -> bool:
+    """May ``user`` do the department work ``perm`` (one of ``DEPARTMENT_PERMISSIONS``) for
+    ``department`` at ``at``?"""
+    return department.is_active and department.pk in department_ids_for(user=user, perm=perm, at=at)
+
+
+def user_may_accept(*, user: User, department: Department) -> bool:
+    return user_may_act_for_department(user=user, perm=ACCEPT, department=department)
+
+
+def user_may_review(*, user: User, department: Department) -> bool:
+    return user_may_act_for_department(user=user, perm=REVIEW, department=department)
+
+
+def user_may_decide(*, user: User, department: Department) -> bool:
+    return user_may_act_for_department(user=user, perm=DECIDE, department=department)
+
+
+def user_may_inspect(*, user: User, department: Department) -> bool:
+    return user_may_act_for_department(user=user, perm=INSPECT, department=department)
+
+
+def _has_global(user: User, perm: str) -> bool:
+    return _is_working_staff(user) and user.has_perm(perm)
+
+
+def user_is_auditor(*, user: User) -> bool:
+    return _has_global(user, "approvals.audit")
+
+
+def user_is_supervisor(*, user: User) -> bool:
+    return _has_global(user, "approvals.supervise")
+
+
+def user_is_administrator(*, user: User) -> bool:
+    return _has_global(user, "approvals.administer")
+
+
+def user_is_credit_office(*, user: User) -> bool:
+    return _has_global(user, "credit.work_credit_office")
+
+
+def user_is_policy_office(*, user: User) -> bool:
+    return _has_global(user, "credit.work_policy_office")
+
+
+def roles_of(*, user: User) -> list[RoleAssignment]:
+    """The user's active role assignments (one query), for navigation and the workbench."""
+    if not _is_working_staff(user):
+        return []
+    return list(
+        RoleAssignment.objects.filter(user_id=user.pk, revoked_at__isnull=True)
+        .select_related("department")
+        .order_by("role", "department__code")
+    )

@@ -1,0 +1,70 @@
+"""The staff roles and the permissions each one carries.
+
+Department-scoped roles (desk, reviewer, decision maker, inspector) are django-guardian *object*
+permissions on one ``Department``; they are never granted globally, because viewflow's
+``can_assign`` accepts a global permission and would open every department's queue. Bureau-wide
+roles (credit office, policy office, supervisor, auditor, administrator) are Django groups with
+global permissions.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class StaffRole(models.TextChoices):
+    DESK = "desk", _("One-window desk")
+    REVIEWER = "reviewer", _("Department reviewer")
+    DECIDER = "decider", _("Lead-department decision maker")
+    INSPECTOR = "inspector", _("Inspector")
+    CREDIT_OFFICE = "credit_office", _("Credit office")
+    POLICY_OFFICE = "policy_office", _("Policy office")
+    SUPERVISOR = "supervisor", _("Supervisor (e-supervision)")
+    AUDITOR = "auditor", _("Auditor")
+    ADMINISTRATOR = "administrator", _("Administrator")
+
+
+# role → the object permission it holds on its department ("<app_label>.<codename>").
+DEPARTMENT_ROLE_PERMISSIONS: dict[str, str] = {
+    StaffRole.DESK: "approvals.accept_application",
+    StaffRole.REVIEWER: "approvals.review_application",
+    StaffRole.DECIDER: "approvals.decide_application",
+    StaffRole.INSPECTOR: "approvals.inspect_enterprise",
+}
+
+# role → the global permissions of its group.
+GLOBAL_ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
+    StaffRole.CREDIT_OFFICE: ("credit.work_credit_office", "credit.view_enterprise"),
+    StaffRole.POLICY_OFFICE: ("credit.work_policy_office", "credit.view_enterprise"),
+    StaffRole.SUPERVISOR: ("approvals.supervise",),
+    StaffRole.AUDITOR: ("approvals.audit", "credit.audit_credit"),
+    StaffRole.ADMINISTRATOR: (
+        "approvals.administer",
+        "credit.confirm_membership",
+        "credit.view_enterprise",
+        "credit.add_enterprise",
+        "credit.change_enterprise",
+        "credit.view_enterpriseprofilechange",
+        "credit.view_membership",
+        "approvals.view_jurisdiction",
+        "approvals.add_jurisdiction",
+        "approvals.change_jurisdiction",
+        "approvals.view_department",
+        "approvals.add_department",
+        "approvals.change_department",
+        "approvals.view_roleassignment",
+        "approvals.view_delegation",
+        "core.view_user",
+        "core.add_user",
+        "core.change_user",
+        "core.view_auditevent",
+    ),
+}
+
+DEPARTMENT_ROLES = frozenset(DEPARTMENT_ROLE_PERMISSIONS)
+GLOBAL_ROLES = frozenset(GLOBAL_ROLE_PERMISSIONS)
+
+
+def group_name(role: str) -> str:
+    return f"role:{role}"

@@ -1,0 +1,30 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
+
+from approvals import urls as approvals_urls
+from approvals import views as approvals_views
+from credit import views as credit_views
+
+admin.site.site_header = _("ReformFlow administration")
+admin.site.site_title = _("ReformFlow administration")
+admin.site.index_title = _("Catalogue, organisation and accounts")
+
+urlpatterns = [
+    path("", approvals_views.home, name="home"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
+    path("accounts/register/", credit_views.register, name="register"),
+    path("portal/", include(approvals_urls.portal_patterns)),
+    path("portal/", include("credit.urls")),
+    path("workbench/", include(approvals_urls.workbench_patterns)),
+    path("audit/", include(approvals_urls.audit_patterns)),
+    path("admin/", admin.site.urls),
+]
+
+# MEDIA_ROOT is never served as a directory: uploaded documents are private and go out only
+# through views that check who is asking.

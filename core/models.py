@@ -1,0 +1,69 @@
+"""The shared kernel: the user model and the append-only audit trail. Knows no other app of ours."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class User(AbstractUser):
+    class Kind(models.TextChoices):
+        ENTERPRISE = "enterprise", _("Enterprise user")
+        STAFF = "staff", _("Bureau staff")
+
+    kind = models.CharField(_("account kind"), max_length=16, choices=Kind.choices, default=Kind.ENTERPRISE)
+    display_name = models.CharField(_("full name"), max_length=100, blank=True)
+    phone = models.CharField(_("mobile phone"), max_length=20, blank=True)
+
+    class Meta(AbstractUser.Meta):
+        swappable = "AUTH_USER_MODEL"
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def __str__(self) -> str:
+        return self.display_name or self.username
+
+    @property
+    def is_enterprise_user(self) -> bool:
+        return self.kind == self.Kind.ENTERPRISE
+
+    @property
+    def is_bureau_staff(self) -> bool:
+        return self.kind == self.Kind.STAFF
+
+
+class AuditEvent(models.Model):
+    """One immutable line of the audit trail: who did what to which object, when.
+
+    Written by the service that makes the change, in the same transaction, so a change and its
+    audit line commit or roll back together. ``object_type`` is ``"<app_label>.<model>"`` and
+    ``object_id`` a string, so the trail can name objects of any app without a foreign key.
+    """
+
+    created_at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        "core.User", verbose_name=_("actor"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    action = models.CharField(_("action"), max_length=64, db_index=True)
+    object_type = models.CharField(_("object type"), max_length=64)
+    object_id = models.CharField(_("object id"), max_length=64)
+    data = models.JSONField(_("details"), default=dict, blank=True, encoder=DjangoJSONEncoder)
+
+    class Meta:
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["object_type", "object_id"], name="auditevent_object")]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.action} {self.object_type}#{self.object_id}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if self.pk is not None:
+            raise ValueError("Audit events are append-only.")
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+        raise ValueError("Audit events are append-only.")

@@ -1,0 +1,196 @@
+"""Administrator screens for enterprises and memberships. Every change goes through a service."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from core.exceptions import DomainError
+from credit import services
+from credit.models import Enterprise, EnterpriseProfileChange, Membership
+from credit.uscc import InvalidUSCC, uscc_validate
+
+
+class EnterpriseAddForm(forms.ModelForm):
+    class Meta:
+        model = Enterprise
+        fields = ["uscc", "name", "legal_representative"]
+
+    def clean_uscc(self) -> str:
+        try:
+            return uscc_validate(self.cleaned_data["uscc"])
+        except InvalidUSCC as exc:
+            raise forms.ValidationError(exc.message, code=exc.code) from None
+
+
+class ProfileChangeForm(forms.Form):
+    name = forms.CharField(label=_("Enterprise name"), max_length=200)
+    legal_representative = forms.CharField(label=_("Legal representative"), max_length=100)
+    effective_on = forms.DateField(label=_("Effective on"), widget=forms.DateInput(attrs={"type": "date"}))
+    reason = forms.CharField(label=_("Reason"), max_length=300, help_text=_("E.g. the business-registration change notice number."))
+
+
+class ProfileHistoryInline(admin.TabularInline):
+    model = EnterpriseProfileChange
+    extra = 0
+    can_delete = False
+    fields = ("effective_on", "name", "legal_representative", "reason", "recorded_at", "recorded_by")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+
+@admin.register(Enterprise)
+class EnterpriseAdmin(admin.ModelAdmin):
+    list_display = ("name", "uscc", "legal_representative", "created_at")
+    search_fields = ("name", "uscc", "legal_representative")
+    inlines = [ProfileHistoryInline]
+    change_form_template = "admin/credit/enterprise/change_form.html"
+
+    def get_form(self, request, obj=None, change=False, **kwargs):  # type: ignore[no-untyped-def]
+        if obj is None:
+            kwargs["form"] = EnterpriseAddForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_readonly_fields(self, request, obj=None):  # type: ignore[no-untyped-def]
+        # Name and legal representative change only through "record a change", which keeps history.
+        return ("uscc", "name", "legal_representative", "created_at") if obj else ()
+
+    def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
+        if change:
+            return
+        try:
+            created = services.enterprise_register(
+                actor=request.user, uscc=obj.uscc, name=obj.name, legal_representative=obj.legal_representative
+            )
+        except DomainError as exc:
+            raise PermissionDenied(str(exc.message)) from exc
+        obj.pk = created.pk
+
+    def save_related(self, request, form, formsets, change):  # type: ignore[no-untyped-def]
+        return
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def get_urls(self):  # type: ignore[no-untyped-def]
+        return [
+            path(
+                "<int:pk>/profile-change/",
+                self.admin_site.admin_view(self.profile_change_view),
+                name="credit_enterprise_profile_change",
+            )
+        ] + super().get_urls()
+
+    def profile_change_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        enterprise = get_object_or_404(Enterprise, pk=pk)
+        if not self.has_change_permission(request, enterprise):
+            raise PermissionDenied
+        initial = {"name": enterprise.name, "legal_representative": enterprise.legal_representative, "effective_on": timezone.localdate()}
+        form = ProfileChangeForm(request.POST or None, initial=initial)
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.enterprise_change_profile(actor=request.user, enterprise=enterprise, **form.cleaned_data)
+            except DomainError as exc:
+                form.add_error(None, forms.ValidationError(exc.message, code=exc.code))
+            else:
+                messages.success(request, _("The change was recorded."))
+                return HttpResponseRedirect(reverse("admin:credit_enterprise_change", args=[pk]))
+        context = {**self.admin_site.each_context(request), "form": form, "enterprise": enterprise, "opts": self.model._meta,
+                   "title": _("Record a change of name or legal representative")}
+        return render(request, "admin/credit/enterprise/profile_change.html", context)
+
+
+class DecisionForm(forms.Form):
+    note = forms.CharField(label=_("Reason"), max_length=300, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ("user", "enterprise", "role", "status", "valid_from", "valid_until", "requested_at", "document_link")
+    list_filter = ("status", "role")
+    search_fields = ("user__username", "user__display_name", "enterprise__name", "enterprise__uscc")
+    list_select_related = ("user", "enterprise")
+    actions = ["confirm_selected"]
+    readonly_fields = (
+        "user", "enterprise", "role", "status", "document_link", "valid_from", "valid_until",
+        "requested_at", "decided_at", "decided_by", "decision_note",
+    )
+    fields = readonly_fields
+    change_form_template = "admin/credit/membership/change_form.html"
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    @admin.display(description=_("Letter of authorisation"))
+    def document_link(self, obj: Membership) -> str:
+        if not obj.authorisation_document:
+            return "—"
+        return format_html('<a href="{}">{}</a>', reverse("admin:credit_membership_document", args=[obj.pk]), _("Open"))
+
+    @admin.action(description=_("Confirm the selected pending memberships"), permissions=["confirm"])
+    def confirm_selected(self, request: HttpRequest, queryset) -> None:  # type: ignore[no-untyped-def]
+        done = refused = 0
+        for membership in queryset:
+            try:
+                services.membership_confirm(actor=request.user, membership=membership)
+                done += 1
+            except DomainError:
+                refused += 1
+        if done:
+            self.message_user(request, _("%(count)d membership(s) confirmed.") % {"count": done}, messages.SUCCESS)
+        if refused:
+            self.message_user(request, _("%(count)d were not pending and were left as they were.") % {"count": refused}, messages.WARNING)
+
+    def has_confirm_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("credit.confirm_membership")
+
+    def get_urls(self):  # type: ignore[no-untyped-def]
+        return [
+            path("<int:pk>/document/", self.admin_site.admin_view(self.document_view), name="credit_membership_document"),
+            path("<int:pk>/decide/<str:decision>/", self.admin_site.admin_view(self.decide_view), name="credit_membership_decide"),
+        ] + super().get_urls()
+
+    def document_view(self, request: HttpRequest, pk: int) -> FileResponse:
+        membership = get_object_or_404(Membership, pk=pk)
+        if not self.has_view_permission(request, membership) or not membership.authorisation_document:
+            raise Http404
+        return FileResponse(membership.authorisation_document.open("rb"), as_attachment=False)
+
+    def decide_view(self, request: HttpRequest, pk: int, decision: str) -> HttpResponse:
+        membership = get_object_or_404(Membership, pk=pk)
+        if not self.has_confirm_permission(request):
+            raise PermissionDenied
+        actions = {
+            "confirm": (services.membership_confirm, _("Confirm membership")),
+            "reject": (services.membership_reject, _("Reject membership")),
+            "revoke": (services.membership_revoke, _("Revoke membership")),
+        }
+        if decision not in actions:
+            raise Http404
+        service, title = actions[decision]
+        form = DecisionForm(request.POST or None)
+        if decision == "confirm":
+            form.fields["note"].required = False
+        if request.method == "POST" and form.is_valid():
+            try:
+                service(actor=request.user, membership=membership, note=form.cleaned_data["note"])
+            except DomainError as exc:
+                form.add_error(None, forms.ValidationError(exc.message, code=exc.code))
+            else:
+                messages.success(request, _("Done."))
+                return HttpResponseRedirect(reverse("admin:credit_membership_change", args=[pk]))
+        context = {**self.admin_site.each_context(request), "form": form, "membership": membership,
+                   "opts": self.model._meta, "title": title}
+        return render(request, "admin/credit/membership/decide.html", context, status=400 if form.errors else 200)
