@@ -144,12 +144,18 @@ class RoleAssignment(models.Model):
                     "Desk, reviewer, decision maker and inspector roles belong to a department; the others do not."
                 ),
             ),
+            # Two partial constraints rather than NULLS NOT DISTINCT, which SQLite lacks.
             models.UniqueConstraint(
                 fields=["user", "role", "department"],
-                condition=Q(revoked_at__isnull=True),
+                condition=Q(revoked_at__isnull=True, department__isnull=False),
                 name="roleassignment_one_active_per_user_role_department",
-                nulls_distinct=False,
                 violation_error_message=_("This staff member already holds this role here."),
+            ),
+            models.UniqueConstraint(
+                fields=["user", "role"],
+                condition=Q(revoked_at__isnull=True, department__isnull=True),
+                name="roleassignment_one_active_bureau_wide_role",
+                violation_error_message=_("This staff member already holds this role."),
             ),
         ]
 

@@ -52,7 +52,9 @@ class ProfileHistoryInline(admin.TabularInline):
 class EnterpriseAdmin(admin.ModelAdmin):
     list_display = ("name", "uscc", "legal_representative", "created_at")
     search_fields = ("name", "uscc", "legal_representative")
-    inlines = [ProfileHistoryInline]
+
+    def get_inlines(self, request, obj):  # type: ignore[no-untyped-def]
+        return [ProfileHistoryInline] if obj else []
     change_form_template = "admin/credit/enterprise/change_form.html"
 
     def get_form(self, request, obj=None, change=False, **kwargs):  # type: ignore[no-untyped-def]
@@ -74,9 +76,6 @@ class EnterpriseAdmin(admin.ModelAdmin):
         except DomainError as exc:
             raise PermissionDenied(str(exc.message)) from exc
         obj.pk = created.pk
-
-    def save_related(self, request, form, formsets, change):  # type: ignore[no-untyped-def]
-        return
 
     def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
         return False

@@ -1,0 +1,88 @@
+"""Shared fixtures, personas and the PostgreSQL-only gate.
+
+Tests marked ``postgres_only`` need PostgreSQL (row locks, real concurrency, triggers). On SQLite
+they are skipped; run with ``--require-postgres`` (as ``.ci/run`` does) and a skip of such a test,
+or running on anything but PostgreSQL, fails the run instead.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+
+from tests import factories
+
+_skipped_postgres_only: list[str] = []
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--require-postgres",
+        action="store_true",
+        default=False,
+        help="Fail (instead of skip) when a postgres_only test cannot run.",
+    )
+
+
+def _on_postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if _on_postgres():
+        return
+    if config.getoption("--require-postgres"):
+        raise pytest.UsageError("--require-postgres was given but DATABASE_URL does not point at PostgreSQL.")
+    skip = pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL=postgres://…)")
+    for item in items:
+        if "postgres_only" in item.keywords:
+            item.add_marker(skip)
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.skipped and "postgres_only" in report.keywords:
+        _skipped_postgres_only.append(report.nodeid)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if session.config.getoption("--require-postgres") and _skipped_postgres_only:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(
+                "FAILED: PostgreSQL-only tests were skipped under --require-postgres: " + ", ".join(_skipped_postgres_only),
+                red=True,
+            )
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.fixture
+def enterprise() -> factories.Enterprise:
+    return factories.EnterpriseFactory()
+
+
+@pytest.fixture
+def peer_enterprise() -> factories.Enterprise:
+    return factories.EnterpriseFactory()
+
+
+@pytest.fixture
+def owner(enterprise):  # type: ignore[no-untyped-def]
+    """An enterprise user confirmed as legal representative of ``enterprise``."""
+    membership = factories.MembershipFactory(enterprise=enterprise, confirmed=True)
+    return membership.user
+
+
+@pytest.fixture
+def peer(peer_enterprise):  # type: ignore[no-untyped-def]
+    """The legal representative of another enterprise."""
+    return factories.MembershipFactory(enterprise=peer_enterprise, confirmed=True).user
+
+
+@pytest.fixture
+def administrator():  # type: ignore[no-untyped-def]
+    return factories.staff_with_role("administrator")
+
+
+@pytest.fixture
+def auditor():  # type: ignore[no-untyped-def]
+    return factories.staff_with_role("auditor")

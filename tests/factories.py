@@ -1,0 +1,119 @@
+"""factory_boy factories, one trait per lifecycle state."""
+
+from __future__ import annotations
+
+import datetime
+import itertools
+
+import factory
+from django.core.files.base import ContentFile
+from django.utils import timezone
+
+from approvals import services as org_services
+from approvals.models import Department, Jurisdiction
+from core.models import User
+from credit.models import Enterprise, Membership
+from credit.uscc import uscc_with_check_digit
+
+PASSWORD = "correct-horse-battery-staple"  # noqa: S105
+PDF_BYTES = b"%PDF-1.4\n%test document\n%%EOF\n"
+
+_uscc_counter = itertools.count(1)
+
+
+def next_uscc() -> str:
+    return uscc_with_check_digit(f"9121010{next(_uscc_counter):010d}")
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    display_name = factory.Faker("name", locale="zh_CN")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.invalid")
+    kind = User.Kind.ENTERPRISE
+    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+
+    @factory.post_generation
+    def _save(obj, create, extracted, **kwargs):  # type: ignore[no-untyped-def]  # noqa: N805
+        if create:
+            obj.save()
+
+    class Params:
+        staff = factory.Trait(kind=User.Kind.STAFF, username=factory.Sequence(lambda n: f"staff{n}"))
+
+
+class EnterpriseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Enterprise
+
+    uscc = factory.LazyFunction(next_uscc)
+    name = factory.Sequence(lambda n: f"测试企业{n}有限公司")
+    legal_representative = factory.Faker("name", locale="zh_CN")
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    """A pending legal-representative membership; traits give the other states."""
+
+    class Meta:
+        model = Membership
+
+    user = factory.SubFactory(UserFactory)
+    enterprise = factory.SubFactory(EnterpriseFactory)
+    role = Membership.Role.LEGAL_REPRESENTATIVE
+    status = Membership.Status.PENDING
+
+    class Params:
+        confirmed = factory.Trait(status=Membership.Status.CONFIRMED, decided_at=factory.LazyFunction(timezone.now))
+        rejected = factory.Trait(status=Membership.Status.REJECTED, decided_at=factory.LazyFunction(timezone.now))
+        agent = factory.Trait(
+            role=Membership.Role.AGENT,
+            authorisation_document=factory.LazyFunction(lambda: ContentFile(PDF_BYTES, name="authorisation.pdf")),
+            valid_from=factory.LazyFunction(lambda: timezone.localdate() - datetime.timedelta(days=10)),
+            valid_until=factory.LazyFunction(lambda: timezone.localdate() + datetime.timedelta(days=100)),
+        )
+        expired = factory.Trait(
+            valid_from=factory.LazyFunction(lambda: timezone.localdate() - datetime.timedelta(days=400)),
+            valid_until=factory.LazyFunction(lambda: timezone.localdate() - datetime.timedelta(days=1)),
+        )
+
+
+class JurisdictionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Jurisdiction
+        django_get_or_create = ("code",)
+
+    code = "SY"
+    name = "沈阳市"
+    level = Jurisdiction.Level.CITY
+
+
+def bureau() -> Department:
+    existing = Department.objects.filter(code="BUREAU").first()
+    return existing or org_services.department_create(
+        actor=None, code="BUREAU", name="行政审批局", kind="bureau", jurisdiction=JurisdictionFactory()
+    )
+
+
+_department_counter = itertools.count(1)
+
+
+def department(name: str | None = None) -> Department:
+    number = next(_department_counter)
+    parent = bureau()
+    return org_services.department_create(
+        actor=None,
+        code=f"D{number}",
+        name=name or f"审批处{number}",
+        kind="department",
+        jurisdiction=parent.jurisdiction,
+        parent=parent,
+    )
+
+
+def staff_with_role(role: str, department: Department | None = None, **user_kwargs: object) -> User:
+    user = UserFactory(staff=True, **user_kwargs)
+    org_services.staff_role_grant(actor=None, user=user, role=role, department=department)
+    return User.objects.get(pk=user.pk)  # fresh object: no stale permission cache
