@@ -37,7 +37,10 @@ class DepartmentAddForm(forms.ModelForm):
         kind, parent, jurisdiction = cleaned.get("kind"), cleaned.get("parent"), cleaned.get("jurisdiction")
         expected = Department.PARENT_KIND.get(kind)
         if kind and ((parent is None) != (expected is None) or (parent is not None and parent.kind != expected)):
-            self.add_error("parent", _("A bureau has no parent unit, a department belongs to a bureau and a section to a department."))
+            self.add_error(
+                "parent",
+                _("A bureau has no parent unit, a department belongs to a bureau and a section to a department."),
+            )
         if parent is not None and jurisdiction is not None and parent.jurisdiction_id != jurisdiction.pk:
             self.add_error("parent", _("A unit belongs to the jurisdiction of its parent."))
         return cleaned
@@ -63,7 +66,12 @@ class DepartmentAdmin(admin.ModelAdmin):
             super().save_model(request, obj, form, change)
             return
         created = services.department_create(
-            actor=request.user, code=obj.code, name=obj.name, kind=obj.kind, jurisdiction=obj.jurisdiction, parent=obj.parent
+            actor=request.user,
+            code=obj.code,
+            name=obj.name,
+            kind=obj.kind,
+            jurisdiction=obj.jurisdiction,
+            parent=obj.parent,
         )
         obj.pk = created.pk
 

@@ -47,12 +47,16 @@ def jurisdiction_create(
     """Errors: ``permission_denied``, ``jurisdiction_parent_required``, ``code_taken``."""
     _require_administrator(actor)
     if level != Jurisdiction.Level.CITY and parent is None:
-        raise OrganisationError("jurisdiction_parent_required", _("A district or zone belongs to a parent jurisdiction."))
+        raise OrganisationError(
+            "jurisdiction_parent_required", _("A district or zone belongs to a parent jurisdiction.")
+        )
     with transaction.atomic():
         if Jurisdiction.objects.filter(code=code).exists():
             raise OrganisationError("code_taken", _("This code is already in use."))
         jurisdiction = Jurisdiction.objects.create(code=code, name=name, level=level, parent=parent)
-        audit_event_record(actor=actor, action="jurisdiction.created", obj=jurisdiction, data={"code": code, "name": name})
+        audit_event_record(
+            actor=actor, action="jurisdiction.created", obj=jurisdiction, data={"code": code, "name": name}
+        )
     return jurisdiction
 
 
@@ -75,17 +79,23 @@ def department_create(
     expected_parent_kind = Department.PARENT_KIND.get(kind)  # type: ignore[call-overload]
     if kind not in Department.Kind.values:
         raise OrganisationError("department_kind_invalid", _("Choose bureau, department or section."))
-    if (parent is None) != (expected_parent_kind is None) or (parent is not None and parent.kind != expected_parent_kind):
+    if (parent is None) != (expected_parent_kind is None) or (
+        parent is not None and parent.kind != expected_parent_kind
+    ):
         raise OrganisationError(
             "department_parent_kind",
             _("A bureau has no parent unit, a department belongs to a bureau and a section to a department."),
         )
     if parent is not None and parent.jurisdiction_id != jurisdiction.pk:
-        raise OrganisationError("department_parent_jurisdiction", _("A unit belongs to the jurisdiction of its parent."))
+        raise OrganisationError(
+            "department_parent_jurisdiction", _("A unit belongs to the jurisdiction of its parent.")
+        )
     with transaction.atomic():
         if Department.objects.filter(code=code).exists():
             raise OrganisationError("code_taken", _("This code is already in use."))
-        department = Department.objects.create(code=code, name=name, kind=kind, jurisdiction=jurisdiction, parent=parent)
+        department = Department.objects.create(
+            code=code, name=name, kind=kind, jurisdiction=jurisdiction, parent=parent
+        )
         audit_event_record(
             actor=actor,
             action="department.created",
@@ -119,7 +129,9 @@ def staff_role_grant(
         raise OrganisationError("department_not_allowed", _("This role is bureau-wide and has no department."))
     with transaction.atomic():
         locked_user = User.objects.select_for_update().get(pk=user.pk)
-        if RoleAssignment.objects.filter(user=locked_user, role=role, department=department, revoked_at__isnull=True).exists():
+        if RoleAssignment.objects.filter(
+            user=locked_user, role=role, department=department, revoked_at__isnull=True
+        ).exists():
             raise OrganisationError("role_already_held", _("This staff member already holds this role here."))
         try:
             with transaction.atomic():
@@ -200,9 +212,7 @@ def delegation_create(
     if delegate.kind != User.Kind.STAFF or not delegate.is_active:
         raise OrganisationError("not_staff", _("Only an active staff member can act for a colleague."))
     with transaction.atomic():
-        if not RoleAssignment.objects.filter(
-            user=delegator, department=department, revoked_at__isnull=True
-        ).exists():
+        if not RoleAssignment.objects.filter(user=delegator, department=department, revoked_at__isnull=True).exists():
             raise OrganisationError(
                 "delegator_has_no_role", _("The absent colleague holds no role in this department to delegate.")
             )

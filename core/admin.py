@@ -15,7 +15,9 @@ class UserAdmin(DjangoUserAdmin):
         (_("Personal info"), {"fields": ("display_name", "email", "phone", "kind")}),
         (_("Status"), {"fields": ("is_active", "last_login", "date_joined")}),
     )
-    add_fieldsets = ((None, {"classes": ("wide",), "fields": ("username", "kind", "display_name", "password1", "password2")}),)
+    add_fieldsets = (
+        (None, {"classes": ("wide",), "fields": ("username", "kind", "display_name", "password1", "password2")}),
+    )
     readonly_fields = ("last_login", "date_joined")
 
 

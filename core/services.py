@@ -26,7 +26,9 @@ def audit_event_record(
     )
 
 
-def audit_read_record(*, actor: User, object_type: str, object_id: str, data: dict[str, Any] | None = None) -> AuditEvent:
+def audit_read_record(
+    *, actor: User, object_type: str, object_id: str, data: dict[str, Any] | None = None
+) -> AuditEvent:
     """Log that ``actor`` (an auditor) read something; ``object_id`` may be ``"*"`` for a list."""
     return AuditEvent.objects.create(
         actor=actor, action="auditor.read", object_type=object_type, object_id=object_id, data=data or {}

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from core.exceptions import DomainError
 from credit import services
 from credit.models import Enterprise, EnterpriseProfileChange, Membership
-from credit.uscc import InvalidUSCC, uscc_validate
+from credit.uscc import InvalidUSCCError, uscc_validate
 
 
 class EnterpriseAddForm(forms.ModelForm):
@@ -26,7 +26,7 @@ class EnterpriseAddForm(forms.ModelForm):
     def clean_uscc(self) -> str:
         try:
             return uscc_validate(self.cleaned_data["uscc"])
-        except InvalidUSCC as exc:
+        except InvalidUSCCError as exc:
             raise forms.ValidationError(exc.message, code=exc.code) from None
 
 
@@ -34,7 +34,9 @@ class ProfileChangeForm(forms.Form):
     name = forms.CharField(label=_("Enterprise name"), max_length=200)
     legal_representative = forms.CharField(label=_("Legal representative"), max_length=100)
     effective_on = forms.DateField(label=_("Effective on"), widget=forms.DateInput(attrs={"type": "date"}))
-    reason = forms.CharField(label=_("Reason"), max_length=300, help_text=_("E.g. the business-registration change notice number."))
+    reason = forms.CharField(
+        label=_("Reason"), max_length=300, help_text=_("E.g. the business-registration change notice number.")
+    )
 
 
 class ProfileHistoryInline(admin.TabularInline):
@@ -55,6 +57,7 @@ class EnterpriseAdmin(admin.ModelAdmin):
 
     def get_inlines(self, request, obj):  # type: ignore[no-untyped-def]
         return [ProfileHistoryInline] if obj else []
+
     change_form_template = "admin/credit/enterprise/change_form.html"
 
     def get_form(self, request, obj=None, change=False, **kwargs):  # type: ignore[no-untyped-def]
@@ -93,7 +96,11 @@ class EnterpriseAdmin(admin.ModelAdmin):
         enterprise = get_object_or_404(Enterprise, pk=pk)
         if not self.has_change_permission(request, enterprise):
             raise PermissionDenied
-        initial = {"name": enterprise.name, "legal_representative": enterprise.legal_representative, "effective_on": timezone.localdate()}
+        initial = {
+            "name": enterprise.name,
+            "legal_representative": enterprise.legal_representative,
+            "effective_on": timezone.localdate(),
+        }
         form = ProfileChangeForm(request.POST or None, initial=initial)
         if request.method == "POST" and form.is_valid():
             try:
@@ -103,8 +110,13 @@ class EnterpriseAdmin(admin.ModelAdmin):
             else:
                 messages.success(request, _("The change was recorded."))
                 return HttpResponseRedirect(reverse("admin:credit_enterprise_change", args=[pk]))
-        context = {**self.admin_site.each_context(request), "form": form, "enterprise": enterprise, "opts": self.model._meta,
-                   "title": _("Record a change of name or legal representative")}
+        context = {
+            **self.admin_site.each_context(request),
+            "form": form,
+            "enterprise": enterprise,
+            "opts": self.model._meta,
+            "title": _("Record a change of name or legal representative"),
+        }
         return render(request, "admin/credit/enterprise/profile_change.html", context)
 
 
@@ -114,14 +126,32 @@ class DecisionForm(forms.Form):
 
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):
-    list_display = ("user", "enterprise", "role", "status", "valid_from", "valid_until", "requested_at", "document_link")
+    list_display = (
+        "user",
+        "enterprise",
+        "role",
+        "status",
+        "valid_from",
+        "valid_until",
+        "requested_at",
+        "document_link",
+    )
     list_filter = ("status", "role")
     search_fields = ("user__username", "user__display_name", "enterprise__name", "enterprise__uscc")
     list_select_related = ("user", "enterprise")
     actions = ["confirm_selected"]
     readonly_fields = (
-        "user", "enterprise", "role", "status", "document_link", "valid_from", "valid_until",
-        "requested_at", "decided_at", "decided_by", "decision_note",
+        "user",
+        "enterprise",
+        "role",
+        "status",
+        "document_link",
+        "valid_from",
+        "valid_until",
+        "requested_at",
+        "decided_at",
+        "decided_by",
+        "decision_note",
     )
     fields = readonly_fields
     change_form_template = "admin/credit/membership/change_form.html"
@@ -150,15 +180,25 @@ class MembershipAdmin(admin.ModelAdmin):
         if done:
             self.message_user(request, _("%(count)d membership(s) confirmed.") % {"count": done}, messages.SUCCESS)
         if refused:
-            self.message_user(request, _("%(count)d were not pending and were left as they were.") % {"count": refused}, messages.WARNING)
+            self.message_user(
+                request,
+                _("%(count)d were not pending and were left as they were.") % {"count": refused},
+                messages.WARNING,
+            )
 
     def has_confirm_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("credit.confirm_membership")
 
     def get_urls(self):  # type: ignore[no-untyped-def]
         return [
-            path("<int:pk>/document/", self.admin_site.admin_view(self.document_view), name="credit_membership_document"),
-            path("<int:pk>/decide/<str:decision>/", self.admin_site.admin_view(self.decide_view), name="credit_membership_decide"),
+            path(
+                "<int:pk>/document/", self.admin_site.admin_view(self.document_view), name="credit_membership_document"
+            ),
+            path(
+                "<int:pk>/decide/<str:decision>/",
+                self.admin_site.admin_view(self.decide_view),
+                name="credit_membership_decide",
+            ),
         ] + super().get_urls()
 
     def document_view(self, request: HttpRequest, pk: int) -> FileResponse:
@@ -190,6 +230,11 @@ class MembershipAdmin(admin.ModelAdmin):
             else:
                 messages.success(request, _("Done."))
                 return HttpResponseRedirect(reverse("admin:credit_membership_change", args=[pk]))
-        context = {**self.admin_site.each_context(request), "form": form, "membership": membership,
-                   "opts": self.model._meta, "title": title}
+        context = {
+            **self.admin_site.each_context(request),
+            "form": form,
+            "membership": membership,
+            "opts": self.model._meta,
+            "title": title,
+        }
         return render(request, "admin/credit/membership/decide.html", context, status=400 if form.errors else 200)

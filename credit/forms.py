@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.models import User
 from credit.models import Membership
-from credit.uscc import InvalidUSCC, uscc_validate
+from credit.uscc import InvalidUSCCError, uscc_validate
 
 
 class DateInput(forms.DateInput):
@@ -41,7 +41,7 @@ class EnterpriseClaimForm(forms.Form):
     def clean_uscc(self) -> str:
         try:
             return uscc_validate(self.cleaned_data["uscc"])
-        except InvalidUSCC as exc:
+        except InvalidUSCCError as exc:
             raise forms.ValidationError(exc.message, code=exc.code) from None
 
     def clean(self) -> dict[str, Any]:
@@ -50,17 +50,33 @@ class EnterpriseClaimForm(forms.Form):
             if not cleaned.get("authorisation_document"):
                 self.add_error(
                     "authorisation_document",
-                    forms.ValidationError(_("An authorised agent must upload the letter of authorisation."), code="document_required"),
+                    forms.ValidationError(
+                        _("An authorised agent must upload the letter of authorisation."), code="document_required"
+                    ),
                 )
             start, end = cleaned.get("valid_from"), cleaned.get("valid_until")
             if start is None:
-                self.add_error("valid_from", forms.ValidationError(_("Enter the first day of the authorisation."), code="validity_required"))
+                self.add_error(
+                    "valid_from",
+                    forms.ValidationError(_("Enter the first day of the authorisation."), code="validity_required"),
+                )
             if end is None:
-                self.add_error("valid_until", forms.ValidationError(_("Enter the last day of the authorisation."), code="validity_required"))
+                self.add_error(
+                    "valid_until",
+                    forms.ValidationError(_("Enter the last day of the authorisation."), code="validity_required"),
+                )
             if start and end and end < start:
-                self.add_error("valid_until", forms.ValidationError(_("The authorisation cannot end before it starts."), code="validity_reversed"))
+                self.add_error(
+                    "valid_until",
+                    forms.ValidationError(
+                        _("The authorisation cannot end before it starts."), code="validity_reversed"
+                    ),
+                )
             elif end and end < timezone.localdate():
-                self.add_error("valid_until", forms.ValidationError(_("This authorisation has already expired."), code="validity_expired"))
+                self.add_error(
+                    "valid_until",
+                    forms.ValidationError(_("This authorisation has already expired."), code="validity_expired"),
+                )
         return cleaned
 
 
@@ -81,15 +97,27 @@ class EnterpriseRegistrationForm(EnterpriseClaimForm):
         regex=r"^1[3-9]\d{9}$",
         error_messages={"invalid": _("Enter an 11-digit mainland mobile number.")},
     )
-    password1 = forms.CharField(label=_("Password"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+    password1 = forms.CharField(
+        label=_("Password"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
     password2 = forms.CharField(
         label=_("Password again"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
     )
 
     field_order = [
-        "username", "display_name", "email", "phone", "password1", "password2",
-        "uscc", "enterprise_name", "legal_representative", "role",
-        "authorisation_document", "valid_from", "valid_until",
+        "username",
+        "display_name",
+        "email",
+        "phone",
+        "password1",
+        "password2",
+        "uscc",
+        "enterprise_name",
+        "legal_representative",
+        "role",
+        "authorisation_document",
+        "valid_from",
+        "valid_until",
     ]
 
     ACCOUNT_FIELDS = ("username", "display_name", "email", "phone", "password1", "password2")
@@ -115,7 +143,9 @@ class EnterpriseRegistrationForm(EnterpriseClaimForm):
             self.add_error("password2", forms.ValidationError(_("The two passwords differ."), code="password_mismatch"))
         elif p1:
             candidate = User(
-                username=cleaned.get("username", ""), email=cleaned.get("email", ""), display_name=cleaned.get("display_name", "")
+                username=cleaned.get("username", ""),
+                email=cleaned.get("email", ""),
+                display_name=cleaned.get("display_name", ""),
             )
             try:
                 password_validation.validate_password(p1, candidate)

@@ -77,6 +77,9 @@ class EnterpriseProfileChange(models.Model):
         verbose_name_plural = _("enterprise name / legal representative history")
         ordering = ["enterprise", "effective_on", "id"]
 
+    def __str__(self) -> str:
+        return f"{self.effective_on:%Y-%m-%d} {self.name} / {self.legal_representative}"
+
 
 class Membership(models.Model):
     """A user acting for an enterprise, as legal representative or as authorised agent (代办).
@@ -145,7 +148,9 @@ class Membership(models.Model):
                 violation_error_message=_("An authorised agent needs a letter of authorisation."),
             ),
             models.CheckConstraint(
-                condition=Q(valid_from__isnull=True) | Q(valid_until__isnull=True) | Q(valid_until__gte=models.F("valid_from")),
+                condition=Q(valid_from__isnull=True)
+                | Q(valid_until__isnull=True)
+                | Q(valid_until__gte=models.F("valid_from")),
                 name="membership_validity_period_ordered",
                 violation_error_message=_("The authorisation cannot end before it starts."),
             ),

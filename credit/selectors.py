@@ -31,9 +31,9 @@ def enterprises_for_user(*, user: User, on: datetime.date | None = None) -> Quer
     """The enterprises ``user`` may act for today. Empty for anonymous users and staff."""
     if not user.is_authenticated:
         return Enterprise.objects.none()
-    return Enterprise.objects.filter(
-        pk__in=memberships_active(user=user, on=on).values("enterprise_id")
-    ).order_by("name", "id")
+    return Enterprise.objects.filter(pk__in=memberships_active(user=user, on=on).values("enterprise_id")).order_by(
+        "name", "id"
+    )
 
 
 def enterprise_get_for_user(*, user: User, pk: int) -> Enterprise | None:

@@ -161,7 +161,9 @@ def membership_request(
         raise MembershipError("role_invalid", _("Choose legal representative or authorised agent."))
     if role == Membership.Role.AGENT:
         if authorisation_document is None:
-            raise MembershipError("document_required", _("An authorised agent must upload the letter of authorisation."))
+            raise MembershipError(
+                "document_required", _("An authorised agent must upload the letter of authorisation.")
+            )
         authorisation_document_check(authorisation_document)
         if valid_from is None or valid_until is None:
             raise MembershipError("validity_required", _("Enter the period the authorisation is valid for."))
@@ -174,9 +176,13 @@ def membership_request(
     with transaction.atomic():
         if Membership.objects.filter(user=actor, enterprise=enterprise, status__in=Membership.OPEN_STATUSES).exists():
             raise MembershipError("membership_exists", _("You already have an open membership of this enterprise."))
-        membership = Membership(user=actor, enterprise=enterprise, role=role, valid_from=valid_from, valid_until=valid_until)
+        membership = Membership(
+            user=actor, enterprise=enterprise, role=role, valid_from=valid_from, valid_until=valid_until
+        )
         if authorisation_document is not None:
-            membership.authorisation_document.save(authorisation_document.name or "authorisation", authorisation_document, save=False)
+            membership.authorisation_document.save(
+                authorisation_document.name or "authorisation", authorisation_document, save=False
+            )
         try:
             with transaction.atomic():
                 membership.save()
@@ -207,7 +213,8 @@ def _membership_decide(
         )
         if changed != 1:
             raise MembershipError(
-                f"membership_not_{from_status}", _("This membership is no longer in the state you saw; reload the page.")
+                f"membership_not_{from_status}",
+                _("This membership is no longer in the state you saw; reload the page."),
             )
         membership.refresh_from_db()
         audit_event_record(

@@ -29,7 +29,7 @@ ERROR_MESSAGES = {
 }
 
 
-class InvalidUSCC(DomainError):
+class InvalidUSCCError(DomainError):
     pass
 
 
@@ -39,20 +39,20 @@ def uscc_normalise(value: str) -> str:
 
 
 def uscc_validate(value: str) -> str:
-    """Return the normalised code, or raise ``InvalidUSCC`` with one of the codes in ``ERROR_MESSAGES``."""
+    """Return the normalised code, or raise ``InvalidUSCCError`` with one of the codes in ``ERROR_MESSAGES``."""
     number = uscc_normalise(value)
     if not number:
-        raise InvalidUSCC("uscc_empty", ERROR_MESSAGES["uscc_empty"])
+        raise InvalidUSCCError("uscc_empty", ERROR_MESSAGES["uscc_empty"])
     try:
         return str(uscc.validate(number))
     except stdnum_exceptions.InvalidLength:
-        raise InvalidUSCC(
+        raise InvalidUSCCError(
             "uscc_invalid_length", ERROR_MESSAGES["uscc_invalid_length"] % {"length": len(number)}, length=len(number)
         ) from None
     except stdnum_exceptions.InvalidChecksum:
-        raise InvalidUSCC("uscc_invalid_checksum", ERROR_MESSAGES["uscc_invalid_checksum"]) from None
+        raise InvalidUSCCError("uscc_invalid_checksum", ERROR_MESSAGES["uscc_invalid_checksum"]) from None
     except stdnum_exceptions.ValidationError:
-        raise InvalidUSCC("uscc_invalid_format", ERROR_MESSAGES["uscc_invalid_format"]) from None
+        raise InvalidUSCCError("uscc_invalid_format", ERROR_MESSAGES["uscc_invalid_format"]) from None
 
 
 def uscc_with_check_digit(first17: str) -> str:

@@ -108,6 +108,8 @@ def enterprise_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "enterprise": enterprise,
         "history": enterprise.profile_changes.order_by("-effective_on", "-id"),
-        "members": enterprise.memberships.filter(status="confirmed").select_related("user").order_by("role", "user__username"),
+        "members": enterprise.memberships.filter(status="confirmed")
+        .select_related("user")
+        .order_by("role", "user__username"),
     }
     return render(request, "credit/enterprise_detail.html", context)

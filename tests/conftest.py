@@ -49,7 +49,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None:
             reporter.write_line(
-                "FAILED: PostgreSQL-only tests were skipped under --require-postgres: " + ", ".join(_skipped_postgres_only),
+                "FAILED: PostgreSQL-only tests were skipped under --require-postgres: "
+                + ", ".join(_skipped_postgres_only),
                 red=True,
             )
         session.exitstatus = pytest.ExitCode.TESTS_FAILED

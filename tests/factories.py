@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime
+import functools
 import itertools
 
 import factory
+from django.contrib.auth.hashers import make_password
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
@@ -21,6 +23,12 @@ PDF_BYTES = b"%PDF-1.4\n%test document\n%%EOF\n"
 _uscc_counter = itertools.count(1)
 
 
+@functools.cache
+def _password_hash() -> str:
+    # Argon2 is slow on purpose; hash the shared test password once per run.
+    return make_password(PASSWORD)
+
+
 def next_uscc() -> str:
     return uscc_with_check_digit(f"9121010{next(_uscc_counter):010d}")
 
@@ -28,18 +36,12 @@ def next_uscc() -> str:
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = User
-        skip_postgeneration_save = True
 
     username = factory.Sequence(lambda n: f"user{n}")
     display_name = factory.Faker("name", locale="zh_CN")
     email = factory.LazyAttribute(lambda u: f"{u.username}@example.invalid")
     kind = User.Kind.ENTERPRISE
-    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
-
-    @factory.post_generation
-    def _save(obj, create, extracted, **kwargs):  # type: ignore[no-untyped-def]  # noqa: N805
-        if create:
-            obj.save()
+    password = factory.LazyFunction(lambda: _password_hash())
 
     class Params:
         staff = factory.Trait(kind=User.Kind.STAFF, username=factory.Sequence(lambda n: f"staff{n}"))

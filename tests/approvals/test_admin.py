@@ -51,8 +51,13 @@ def test_admin_add_enterprise_validates_code(client, administrator):
     client.force_login(administrator)
     response = client.post(
         reverse("admin:credit_enterprise_add"),
-        {"uscc": "91110000600037341X", "name": "某公司", "legal_representative": "张三",
-         "profile_changes-TOTAL_FORMS": "0", "profile_changes-INITIAL_FORMS": "0"},
+        {
+            "uscc": "91110000600037341X",
+            "name": "某公司",
+            "legal_representative": "张三",
+            "profile_changes-TOTAL_FORMS": "0",
+            "profile_changes-INITIAL_FORMS": "0",
+        },
     )
     assert response.status_code == 200
     assert response.context["adminform"].form.has_error("uscc", "uscc_invalid_checksum")
@@ -63,8 +68,13 @@ def test_admin_add_enterprise_keeps_history(client, administrator):
     client.force_login(administrator)
     response = client.post(
         reverse("admin:credit_enterprise_add"),
-        {"uscc": "91110000600037341l", "name": "某公司", "legal_representative": "张三",
-         "profile_changes-TOTAL_FORMS": "0", "profile_changes-INITIAL_FORMS": "0"},
+        {
+            "uscc": "91110000600037341l",
+            "name": "某公司",
+            "legal_representative": "张三",
+            "profile_changes-TOTAL_FORMS": "0",
+            "profile_changes-INITIAL_FORMS": "0",
+        },
     )
     assert response.status_code == 302
     enterprise = Enterprise.objects.get()
@@ -76,8 +86,12 @@ def test_admin_profile_change(client, administrator, enterprise):
     client.force_login(administrator)
     response = client.post(
         reverse("admin:credit_enterprise_profile_change", args=[enterprise.pk]),
-        {"name": "更名后公司", "legal_representative": enterprise.legal_representative,
-         "effective_on": "2026-10-01", "reason": "变更登记"},
+        {
+            "name": "更名后公司",
+            "legal_representative": enterprise.legal_representative,
+            "effective_on": "2026-10-01",
+            "reason": "变更登记",
+        },
     )
     assert response.status_code == 302
     assert enterprise.profile_changes.count() == 1  # factory rows have no history; the change adds one
@@ -102,7 +116,9 @@ def test_admin_grants_department_role_through_service(client, administrator):
 def test_admin_role_grant_without_department_is_a_form_error(client, administrator):
     staff = factories.UserFactory(staff=True)
     client.force_login(administrator)
-    response = client.post(reverse("admin:approvals_roleassignment_add"), {"user": staff.pk, "role": StaffRole.REVIEWER})
+    response = client.post(
+        reverse("admin:approvals_roleassignment_add"), {"user": staff.pk, "role": StaffRole.REVIEWER}
+    )
     assert response.status_code == 200
     assert response.context["adminform"].form.has_error("__all__")
     assert not RoleAssignment.objects.filter(user=staff).exists()

@@ -140,7 +140,9 @@ def test_revoking_administrator_closes_the_admin_site(administrator):
 def test_department_tree_rules():
     top = factories.bureau()
     with pytest.raises(OrganisationError) as excinfo:
-        services.department_create(actor=None, code="S1", name="科", kind="section", jurisdiction=top.jurisdiction, parent=top)
+        services.department_create(
+            actor=None, code="S1", name="科", kind="section", jurisdiction=top.jurisdiction, parent=top
+        )
     assert excinfo.value.code == "department_parent_kind"
     with pytest.raises(OrganisationError) as excinfo:
         services.department_create(actor=None, code="D0", name="处", kind="department", jurisdiction=top.jurisdiction)
@@ -212,21 +214,36 @@ class TestDelegation:
         assert excinfo.value.code == "delegation_period"
         with pytest.raises(OrganisationError) as excinfo:
             services.delegation_create(
-                actor=self.absent, delegator=self.absent, delegate=self.absent, department=self.x,
-                starts_at=self.now, ends_at=self.now + datetime.timedelta(days=1), reason="x",
+                actor=self.absent,
+                delegator=self.absent,
+                delegate=self.absent,
+                department=self.x,
+                starts_at=self.now,
+                ends_at=self.now + datetime.timedelta(days=1),
+                reason="x",
             )
         assert excinfo.value.code == "delegation_to_self"
         with pytest.raises(OrganisationError) as excinfo:
             services.delegation_create(
-                actor=self.absent, delegator=self.absent, delegate=self.acting, department=self.y,
-                starts_at=self.now, ends_at=self.now + datetime.timedelta(days=1), reason="x",
+                actor=self.absent,
+                delegator=self.absent,
+                delegate=self.acting,
+                department=self.y,
+                starts_at=self.now,
+                ends_at=self.now + datetime.timedelta(days=1),
+                reason="x",
             )
         assert excinfo.value.code == "delegator_has_no_role"
 
     def test_only_delegator_or_administrator_records_a_delegation(self):
         with pytest.raises(OrganisationError) as excinfo:
             services.delegation_create(
-                actor=self.acting, delegator=self.absent, delegate=self.acting, department=self.x,
-                starts_at=self.now, ends_at=self.now + datetime.timedelta(days=1), reason="x",
+                actor=self.acting,
+                delegator=self.absent,
+                delegate=self.acting,
+                department=self.x,
+                starts_at=self.now,
+                ends_at=self.now + datetime.timedelta(days=1),
+                reason="x",
             )
         assert excinfo.value.code == "permission_denied"

@@ -57,8 +57,11 @@ def test_password_change(client):
     client.force_login(user)
     response = client.post(
         reverse("password_change"),
-        {"old_password": factories.PASSWORD, "new_password1": "another-long-passphrase-42",
-         "new_password2": "another-long-passphrase-42"},
+        {
+            "old_password": factories.PASSWORD,
+            "new_password1": "another-long-passphrase-42",
+            "new_password2": "another-long-passphrase-42",
+        },
     )
     assert response.status_code == 302
     user.refresh_from_db()
@@ -90,9 +93,15 @@ def test_registration_is_audited(client):
     client.post(
         reverse("register"),
         {
-            "username": "audited", "display_name": "孙七", "email": "s@example.invalid", "phone": "13700000000",
-            "password1": "a-long-and-unusual-passphrase", "password2": "a-long-and-unusual-passphrase",
-            "uscc": "91110000600037341L", "enterprise_name": "某公司", "legal_representative": "孙七",
+            "username": "audited",
+            "display_name": "孙七",
+            "email": "s@example.invalid",
+            "phone": "13700000000",
+            "password1": "a-long-and-unusual-passphrase",
+            "password2": "a-long-and-unusual-passphrase",
+            "uscc": "91110000600037341L",
+            "enterprise_name": "某公司",
+            "legal_representative": "孙七",
             "role": "legal_rep",
         },
     )

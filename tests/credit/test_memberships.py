@@ -38,7 +38,9 @@ def test_register_refuses_duplicate_code_and_writes_nothing():
 
 
 def test_profile_change_keeps_history(administrator):
-    enterprise = services.enterprise_register(actor=None, uscc="91110000600037341L", name="旧名", legal_representative="张三")
+    enterprise = services.enterprise_register(
+        actor=None, uscc="91110000600037341L", name="旧名", legal_representative="张三"
+    )
     services.enterprise_change_profile(
         actor=administrator,
         enterprise=enterprise,
@@ -72,7 +74,9 @@ def test_profile_change_refuses_no_change(administrator, enterprise):
 
 def test_requested_membership_is_pending_and_grants_nothing(enterprise):
     user = factories.UserFactory()
-    membership = services.membership_request(actor=user, enterprise=enterprise, role=Membership.Role.LEGAL_REPRESENTATIVE)
+    membership = services.membership_request(
+        actor=user, enterprise=enterprise, role=Membership.Role.LEGAL_REPRESENTATIVE
+    )
     assert membership.status == Membership.Status.PENDING
     assert list(selectors.enterprises_for_user(user=user)) == []
     assert selectors.enterprise_get_for_user(user=user, pk=enterprise.pk) is None
@@ -80,7 +84,9 @@ def test_requested_membership_is_pending_and_grants_nothing(enterprise):
 
 def test_confirmed_membership_grants_access(enterprise, administrator):
     user = factories.UserFactory()
-    membership = services.membership_request(actor=user, enterprise=enterprise, role=Membership.Role.LEGAL_REPRESENTATIVE)
+    membership = services.membership_request(
+        actor=user, enterprise=enterprise, role=Membership.Role.LEGAL_REPRESENTATIVE
+    )
     services.membership_confirm(actor=administrator, membership=membership)
     assert list(selectors.enterprises_for_user(user=user)) == [enterprise]
     assert AuditEvent.objects.filter(action="membership.confirmed", actor=administrator).count() == 1
@@ -108,19 +114,29 @@ def test_agent_request_needs_document_and_period(enterprise):
         services.membership_request(actor=user, enterprise=enterprise, role=Membership.Role.AGENT)
     assert excinfo.value.code == "document_required"
     with pytest.raises(MembershipError) as excinfo:
-        services.membership_request(actor=user, enterprise=enterprise, role=Membership.Role.AGENT, authorisation_document=_pdf())
+        services.membership_request(
+            actor=user, enterprise=enterprise, role=Membership.Role.AGENT, authorisation_document=_pdf()
+        )
     assert excinfo.value.code == "validity_required"
     today = timezone.localdate()
     with pytest.raises(MembershipError) as excinfo:
         services.membership_request(
-            actor=user, enterprise=enterprise, role=Membership.Role.AGENT, authorisation_document=_pdf(),
-            valid_from=today, valid_until=today - datetime.timedelta(days=1),
+            actor=user,
+            enterprise=enterprise,
+            role=Membership.Role.AGENT,
+            authorisation_document=_pdf(),
+            valid_from=today,
+            valid_until=today - datetime.timedelta(days=1),
         )
     assert excinfo.value.code == "validity_reversed"
     with pytest.raises(MembershipError) as excinfo:
         services.membership_request(
-            actor=user, enterprise=enterprise, role=Membership.Role.AGENT, authorisation_document=_pdf(),
-            valid_from=today - datetime.timedelta(days=30), valid_until=today - datetime.timedelta(days=1),
+            actor=user,
+            enterprise=enterprise,
+            role=Membership.Role.AGENT,
+            authorisation_document=_pdf(),
+            valid_from=today - datetime.timedelta(days=30),
+            valid_until=today - datetime.timedelta(days=1),
         )
     assert excinfo.value.code == "validity_expired"
     assert Membership.objects.count() == 0
@@ -139,9 +155,12 @@ def test_authorisation_document_is_sniffed_by_content(enterprise, content, code)
     today = timezone.localdate()
     with pytest.raises(MembershipError) as excinfo:
         services.membership_request(
-            actor=user, enterprise=enterprise, role=Membership.Role.AGENT,
+            actor=user,
+            enterprise=enterprise,
+            role=Membership.Role.AGENT,
             authorisation_document=ContentFile(content, name="letter.pdf"),
-            valid_from=today, valid_until=today + datetime.timedelta(days=30),
+            valid_from=today,
+            valid_until=today + datetime.timedelta(days=30),
         )
     assert excinfo.value.code == code
     assert Membership.objects.count() == 0
@@ -153,9 +172,12 @@ def test_authorisation_document_size_limit(enterprise, settings):
     today = timezone.localdate()
     with pytest.raises(MembershipError) as excinfo:
         services.membership_request(
-            actor=user, enterprise=enterprise, role=Membership.Role.AGENT,
+            actor=user,
+            enterprise=enterprise,
+            role=Membership.Role.AGENT,
             authorisation_document=ContentFile(b"%PDF-" + b"0" * 2000, name="big.pdf"),
-            valid_from=today, valid_until=today + datetime.timedelta(days=30),
+            valid_from=today,
+            valid_until=today + datetime.timedelta(days=30),
         )
     assert excinfo.value.code == "document_too_large"
 
@@ -223,7 +245,10 @@ def test_staff_cannot_act_for_enterprise(enterprise):
 def test_claim_unknown_code_registers_enterprise_pending():
     user = factories.UserFactory()
     membership = services.enterprise_claim(
-        actor=user, uscc="91110000600037341l", name="新企业", legal_representative="王五",
+        actor=user,
+        uscc="91110000600037341l",
+        name="新企业",
+        legal_representative="王五",
         role=Membership.Role.LEGAL_REPRESENTATIVE,
     )
     assert membership.enterprise.uscc == "91110000600037341L"
@@ -233,7 +258,10 @@ def test_claim_unknown_code_registers_enterprise_pending():
 def test_claim_known_code_keeps_registered_values(enterprise):
     user = factories.UserFactory()
     membership = services.enterprise_claim(
-        actor=user, uscc=enterprise.uscc, name="冒名企业", legal_representative="冒名",
+        actor=user,
+        uscc=enterprise.uscc,
+        name="冒名企业",
+        legal_representative="冒名",
         role=Membership.Role.LEGAL_REPRESENTATIVE,
     )
     enterprise.refresh_from_db()

@@ -1,6 +1,6 @@
 import pytest
 
-from credit.uscc import InvalidUSCC, uscc_normalise, uscc_validate, uscc_with_check_digit
+from credit.uscc import InvalidUSCCError, uscc_normalise, uscc_validate, uscc_with_check_digit
 
 VALID = "91110000600037341L"  # a published, real code (check digit L)
 
@@ -38,7 +38,7 @@ def test_generated_check_digit_validates():
     ],
 )
 def test_invalid_codes_raise_their_code(entered, code):
-    with pytest.raises(InvalidUSCC) as excinfo:
+    with pytest.raises(InvalidUSCCError) as excinfo:
         uscc_validate(entered)
     assert excinfo.value.code == code
 

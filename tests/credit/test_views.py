@@ -71,8 +71,12 @@ def test_registration_agent_with_disguised_document_is_refused(client):
     fake = SimpleUploadedFile("letter.pdf", b"<html>not a pdf</html>", content_type="application/pdf")
     response = client.post(
         reverse("register"),
-        _registration(role=Membership.Role.AGENT, authorisation_document=fake,
-                      valid_from=today.isoformat(), valid_until=(today + datetime.timedelta(days=90)).isoformat()),
+        _registration(
+            role=Membership.Role.AGENT,
+            authorisation_document=fake,
+            valid_from=today.isoformat(),
+            valid_until=(today + datetime.timedelta(days=90)).isoformat(),
+        ),
     )
     assert response.status_code == 400
     assert response.context["form"].has_error("authorisation_document", "document_type_not_allowed")
@@ -85,8 +89,12 @@ def test_registration_agent_with_pdf_succeeds(client):
     letter = SimpleUploadedFile("letter.pdf", factories.PDF_BYTES, content_type="application/pdf")
     response = client.post(
         reverse("register"),
-        _registration(role=Membership.Role.AGENT, authorisation_document=letter,
-                      valid_from=today.isoformat(), valid_until=(today + datetime.timedelta(days=90)).isoformat()),
+        _registration(
+            role=Membership.Role.AGENT,
+            authorisation_document=letter,
+            valid_from=today.isoformat(),
+            valid_until=(today + datetime.timedelta(days=90)).isoformat(),
+        ),
     )
     assert response.status_code == 302
     membership = Membership.objects.get()
@@ -151,8 +159,12 @@ def test_join_another_enterprise_creates_pending_request(client, owner, peer_ent
     client.force_login(owner)
     response = client.post(
         reverse("credit:join"),
-        {"uscc": peer_enterprise.uscc.lower(), "enterprise_name": "x", "legal_representative": "y",
-         "role": Membership.Role.LEGAL_REPRESENTATIVE},
+        {
+            "uscc": peer_enterprise.uscc.lower(),
+            "enterprise_name": "x",
+            "legal_representative": "y",
+            "role": Membership.Role.LEGAL_REPRESENTATIVE,
+        },
     )
     assert response.status_code == 302
     assert Membership.objects.get(user=owner, enterprise=peer_enterprise).status == Membership.Status.PENDING
@@ -163,8 +175,12 @@ def test_join_twice_is_a_form_error(client, owner, enterprise):
     client.force_login(owner)
     response = client.post(
         reverse("credit:join"),
-        {"uscc": enterprise.uscc, "enterprise_name": "x", "legal_representative": "y",
-         "role": Membership.Role.LEGAL_REPRESENTATIVE},
+        {
+            "uscc": enterprise.uscc,
+            "enterprise_name": "x",
+            "legal_representative": "y",
+            "role": Membership.Role.LEGAL_REPRESENTATIVE,
+        },
     )
     assert response.status_code == 400
     assert response.context["form"].has_error("__all__", "membership_exists")

@@ -10,6 +10,7 @@ import datetime
 from dataclasses import dataclass
 from typing import Any
 
+from django.contrib.auth.hashers import make_password
 from django.core.files.base import ContentFile
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -117,6 +118,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         self.created = 0
+        # One Argon2 hash for every demo account: the password is the same published one for all,
+        # and hashing it 30 times would make the command take seconds for nothing.
+        self.password_hash = make_password(DEMO_PASSWORD)
         steps = [
             ("jurisdictions", self.seed_jurisdictions),
             ("departments", self.seed_departments),
@@ -163,9 +167,14 @@ class Command(BaseCommand):
     def _user(self, username: str, display_name: str, kind: str, phone: str = "") -> User:
         user = User.objects.filter(username=username).first()
         if user is None:
-            user = User(username=username, display_name=display_name, kind=kind, phone=phone,
-                        email=f"{username}@demo.reformflow.invalid")
-            user.set_password(DEMO_PASSWORD)
+            user = User(
+                username=username,
+                display_name=display_name,
+                kind=kind,
+                phone=phone,
+                email=f"{username}@demo.reformflow.invalid",
+            )
+            user.password = self.password_hash
             user.save()
             self.created += 1
         return user
@@ -175,7 +184,9 @@ class Command(BaseCommand):
             user = self._user(username, display_name, User.Kind.STAFF)
             for role, department_code in roles:
                 department = Department.objects.get(code=department_code) if department_code else None
-                if RoleAssignment.objects.filter(user=user, role=role, department=department, revoked_at__isnull=True).exists():
+                if RoleAssignment.objects.filter(
+                    user=user, role=role, department=department, revoked_at__isnull=True
+                ).exists():
                     continue
                 org.staff_role_grant(actor=None, user=user, role=role, department=department)
                 self.created += 1
@@ -234,7 +245,7 @@ class Command(BaseCommand):
     def print_logins(self) -> None:
         self.stdout.write("")
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD})")
-        for username, display_name, roles in STAFF:
+        for username, _display_name, roles in STAFF:
             described = ", ".join(f"{role.label}{' @ ' + code if code else ''}" for role, code in roles)
             self.stdout.write(f"  {username:<14} {described}")
         for spec in ENTERPRISE_USERS:
