@@ -86,9 +86,16 @@ def audit_enterprise(request: HttpRequest, pk: int) -> HttpResponse:
         "enterprise": enterprise,
         "history": enterprise.profile_changes.select_related("recorded_by").order_by("-effective_on", "-id"),
         "memberships": enterprise.memberships.select_related("user", "decided_by").order_by("-requested_at", "-id"),
-        "events": AuditEvent.objects.filter(object_type="credit.enterprise", object_id=str(enterprise.pk))
+        "events": AuditEvent.objects.filter(
+            Q(object_type="credit.enterprise", object_id=str(enterprise.pk))
+            | Q(
+                object_type="credit.membership",
+                object_id__in=[str(pk) for pk in enterprise.memberships.values_list("pk", flat=True)],
+            )
+        )
         .exclude(action="auditor.read")
-        .select_related("actor")[:50],
+        .select_related("actor")
+        .order_by("-created_at", "-id")[:100],
     }
     return render(request, "approvals/audit_enterprise.html", context)
 

@@ -162,6 +162,12 @@ class MembershipAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
         return False
 
+    @admin.display(description=_("Authorised period"))
+    def validity(self, obj: Membership) -> str:
+        if obj.valid_from is None or obj.valid_until is None:
+            return "—"
+        return f"{obj.valid_from:%Y-%m-%d} – {obj.valid_until:%Y-%m-%d}"
+
     @admin.display(description=_("Letter of authorisation"))
     def document_link(self, obj: Membership) -> str:
         if not obj.authorisation_document:

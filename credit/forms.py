@@ -38,6 +38,11 @@ class EnterpriseClaimForm(forms.Form):
     valid_from = forms.DateField(label=_("Authorised from"), required=False, widget=DateInput)
     valid_until = forms.DateField(label=_("Authorised until"), required=False, widget=DateInput)
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in ("authorisation_document", "valid_from", "valid_until"):
+            self.fields[name].required_for_agent = True  # type: ignore[attr-defined]  # shown as such, not as optional
+
     def clean_uscc(self) -> str:
         try:
             return uscc_validate(self.cleaned_data["uscc"])

@@ -22,6 +22,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=False,
         help="Fail (instead of skip) when a postgres_only test cannot run.",
     )
+    parser.addoption(
+        "--require-browser",
+        action="store_true",
+        default=False,
+        help="Fail (instead of skip) when the browser tests find no Chromium.",
+    )
 
 
 def _on_postgres() -> bool:

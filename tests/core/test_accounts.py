@@ -107,3 +107,14 @@ def test_registration_is_audited(client):
     )
     actions = set(AuditEvent.objects.values_list("action", flat=True))
     assert {"user.registered", "enterprise.registered", "membership.requested"} <= actions
+
+
+def test_browser_language_does_not_override_chinese_default(client):
+    response = client.get(reverse("home"), HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert response["Content-Language"] == "zh-hans"
+    assert "登录" in response.content.decode()
+
+
+def test_unknown_language_cookie_falls_back_to_chinese(client):
+    client.cookies["django_language"] = "xx"
+    assert client.get(reverse("home"))["Content-Language"] == "zh-hans"
