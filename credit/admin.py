@@ -126,16 +126,7 @@ class DecisionForm(forms.Form):
 
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):
-    list_display = (
-        "user",
-        "enterprise",
-        "role",
-        "status",
-        "valid_from",
-        "valid_until",
-        "requested_at",
-        "document_link",
-    )
+    list_display = ("user", "status", "enterprise", "role", "validity", "requested_at")
     list_filter = ("status", "role")
     search_fields = ("user__username", "user__display_name", "enterprise__name", "enterprise__uscc")
     list_select_related = ("user", "enterprise")
