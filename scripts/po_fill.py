@@ -11,7 +11,8 @@ import polib
 
 PO = "locale/zh_Hans/LC_MESSAGES/django.po"
 
-translations = json.load(open(sys.argv[1], encoding="utf-8"))
+with open(sys.argv[1], encoding="utf-8") as source:
+    translations = json.load(source)
 catalogue = polib.pofile(PO, wrapwidth=79)
 filled = 0
 for entry in catalogue:
