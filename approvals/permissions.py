@@ -127,3 +127,22 @@ def roles_of(*, user: User) -> list[RoleAssignment]:
         .select_related("department")
         .order_by("role", "department__code")
     )
+
+
+def user_may_view_application(*, user: User, application: object) -> bool:
+    """Staff of a department that takes part in the application (window, co-review, lead), the
+    supervisor and the auditor may read it; enterprise access is decided by membership instead."""
+    from approvals.models import Application
+
+    assert isinstance(application, Application)
+    if not _is_working_staff(user):
+        return False
+    if user_is_auditor(user=user) or user_is_supervisor(user=user):
+        return True
+    version = application.item_version
+    involved = {version.desk_department_id, version.lead_department_id}
+    involved |= set(version.co_review_departments.values_list("pk", flat=True))
+    mine = {a.department_id for a in roles_of(user=user) if a.department_id is not None}
+    if involved & mine:
+        return True
+    return any(involved & department_ids_for(user=user, perm=perm) for perm in DEPARTMENT_PERMISSIONS)

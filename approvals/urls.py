@@ -2,8 +2,6 @@ from django.urls import path
 
 from approvals import views
 
-portal_patterns = ([path("", views.portal_home, name="home")], "portal")
-workbench_patterns = ([path("", views.workbench_home, name="home")], "workbench")
 audit_patterns = (
     [
         path("", views.audit_home, name="home"),
@@ -12,3 +10,11 @@ audit_patterns = (
     ],
     "audit",
 )
+
+public_patterns = [
+    path("services/", views.service_list, name="service_list"),
+    path("services/<str:code>/", views.service_guide, name="service_guide"),
+    path("verify/", views.certificate_verify, name="certificate_verify"),
+    path("verify/<str:code>/", views.certificate_verify, name="certificate_verify_code"),
+    path("verify/<str:code>/qr.svg", views.certificate_qr, name="certificate_qr"),
+]

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from approvals import urls as approvals_urls
 from approvals import views as approvals_views
 from credit import views as credit_views
+from workflows import urls as workflow_urls
 
 admin.site.site_header = _("ReformFlow administration")
 admin.site.site_title = _("ReformFlow administration")
@@ -19,9 +20,11 @@ urlpatterns = [
     path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("accounts/register/", credit_views.register, name="register"),
-    path("portal/", include(approvals_urls.portal_patterns)),
+    path("portal/", include(workflow_urls.portal_patterns)),
     path("portal/", include("credit.urls")),
-    path("workbench/", include(approvals_urls.workbench_patterns)),
+    path("workbench/", include(workflow_urls.workbench_patterns)),
+    path("", include(approvals_urls.public_patterns)),
+    path("", include(workflow_urls.file_patterns)),
     path("audit/", include(approvals_urls.audit_patterns)),
     path("admin/", admin.site.urls),
 ]

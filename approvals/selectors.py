@@ -1,0 +1,78 @@
+"""Reads of the approvals domain."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from approvals import clock, permissions
+from approvals.models import ApprovalItemVersion, Step
+from core.models import User
+
+STEP_PERMISSION = {
+    Step.Kind.ACCEPT: permissions.ACCEPT,
+    Step.Kind.REVIEW: permissions.REVIEW,
+    Step.Kind.DECIDE: permissions.DECIDE,
+}
+
+
+def items_published(*, department_id: int | None = None, query: str = "") -> QuerySet[ApprovalItemVersion]:
+    """The public list: published versions, optionally of one department, matching a keyword."""
+    versions = ApprovalItemVersion.objects.filter(status=ApprovalItemVersion.Status.PUBLISHED).select_related(
+        "item", "lead_department"
+    )
+    if department_id is not None:
+        versions = versions.filter(
+            Q(lead_department_id=department_id) | Q(co_review_departments__id=department_id)
+        ).distinct()
+    if query:
+        versions = versions.filter(
+            Q(name__icontains=query) | Q(item__code__icontains=query) | Q(legal_basis__icontains=query)
+        )
+    return versions.order_by("item__code")
+
+
+def steps_open_for(*, user: User) -> QuerySet[Step]:
+    """Open steps the user may work (own department permissions and running delegations), most
+    urgent first. A constant number of queries whatever the number of rows."""
+    condition = Q(pk__in=[])
+    for kind, perm in STEP_PERMISSION.items():
+        departments = permissions.department_ids_for(user=user, perm=perm)
+        if departments:
+            condition |= Q(kind=kind, department_id__in=departments)
+    return (
+        Step.objects.filter(condition, closed_at__isnull=True, task_id__isnull=False)
+        .select_related("application__item_version", "application__enterprise", "department", "claimed_by")
+        .order_by("due_on", "opened_at", "id")
+    )
+
+
+def steps_annotate_band(steps: list[Step], *, today: datetime.date | None = None) -> list[Step]:
+    calendar = clock.calendar_load()
+    today = today or timezone.localdate()
+    for step in steps:
+        step.band = clock.warning_band(step.due_on, today=today, calendar=calendar)  # type: ignore[attr-defined]
+        step.days_left = (  # type: ignore[attr-defined]
+            clock.working_days_left(step.due_on, today=today, calendar=calendar) if step.due_on else None
+        )
+    return steps
+
+
+def band_order(band: str) -> int:
+    return {"red": 0, "yellow": 1, "green": 2, "none": 3}[band]
+
+
+def calendar_warnings() -> dict[str, Any]:
+    """Years that open deadlines reach into but the calendar does not cover yet."""
+    from approvals.models import Application
+
+    calendar = clock.calendar_load()
+    provisional = Application.objects.filter(deadline_provisional=True, status__in=Application.OPEN_STATUSES)
+    years = sorted(
+        {d.year for d in provisional.values_list("deadline", flat=True) if d and d.year not in calendar.years}
+    )
+    steps = Step.objects.filter(due_provisional=True, closed_at__isnull=True).count()
+    return {"years": years, "applications": provisional.count(), "steps": steps}
