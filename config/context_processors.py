@@ -9,22 +9,32 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from approvals import permissions
+from credit import permissions as credit_permissions
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     items: list[dict[str, Any]] = []
+    services = {"label": _("Approval list"), "url": reverse("service_list"), "key": "services"}
     if user is None or not user.is_authenticated:
-        return {"nav_items": items}
-    if user.is_enterprise_user:
+        items.append(services)
+    elif user.is_enterprise_user:
         items.append({"label": _("Enterprise portal"), "url": reverse("portal:home"), "key": "portal"})
+        items.append({"label": _("My applications"), "url": reverse("portal:applications"), "key": "applications"})
+        items.append(services)
     else:
         items.append({"label": _("Staff workbench"), "url": reverse("workbench:home"), "key": "workbench"})
+        if permissions.user_is_supervisor(user=user):
+            items.append({"label": _("E-supervision"), "url": reverse("workbench:supervision"), "key": "supervision"})
+        if credit_permissions.user_is_credit_office(user=user):
+            items.append({"label": _("Credit office"), "url": reverse("credit_office:home"), "key": "credit_office"})
         if permissions.user_is_auditor(user=user):
             items.append({"label": _("Auditor console"), "url": reverse("audit:home"), "key": "audit"})
         if permissions.user_is_administrator(user=user):
             items.append({"label": _("Administration"), "url": reverse("admin:index"), "key": "admin"})
     path = request.path
     for item in items:
-        item["active"] = path.startswith(item["url"])
+        item["active"] = path.startswith(item["url"]) and not (
+            item["key"] == "portal" and path.startswith(reverse("portal:applications"))
+        )
     return {"nav_items": items}

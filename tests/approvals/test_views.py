@@ -15,7 +15,7 @@ def nav_keys(response):
 
 def test_navigation_by_role(client, owner, auditor, administrator):
     client.force_login(owner)
-    assert nav_keys(client.get(reverse("portal:home"))) == ["portal"]
+    assert nav_keys(client.get(reverse("portal:home"))) == ["portal", "applications", "services"]
     reviewer = factories.staff_with_role(StaffRole.REVIEWER, department=factories.department())
     client.force_login(reviewer)
     assert nav_keys(client.get(reverse("workbench:home"))) == ["workbench"]

@@ -12,12 +12,13 @@ from typing import Any
 
 from django.contrib.auth.hashers import make_password
 from django.core.files.base import ContentFile
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
 from approvals import services as org
-from approvals.models import Delegation, Department, Jurisdiction, RoleAssignment
+from approvals.models import ApprovalItem, CalendarYear, Delegation, Department, Jurisdiction, RoleAssignment
 from approvals.roles import StaffRole
 from core.models import User
 from credit import services as credit
@@ -61,6 +62,9 @@ STAFF = [
     ("dec_sc", "市场准入处处长 陈刚", [(StaffRole.DECIDER, "SY-SPJ-SC")]),
     ("dec_js", "建设工程处处长 刘洋", [(StaffRole.DECIDER, "SY-SPJ-JS")]),
     ("dec_hb", "生态环境处处长 何静", [(StaffRole.DECIDER, "SY-SPJ-HB")]),
+    ("dec_xf", "消防审验处处长 邓超", [(StaffRole.DECIDER, "SY-SPJ-XF")]),
+    ("dec_gh", "规划审批处处长 韩梅", [(StaffRole.DECIDER, "SY-SPJ-GH")]),
+    ("dec_wj", "卫生健康处处长 曹阳", [(StaffRole.DECIDER, "SY-SPJ-WJ")]),
     ("insp1", "监管检查员 杨帆", [(StaffRole.INSPECTOR, "SY-SPJ-SC")]),
     ("insp2", "监管检查员 黄磊", [(StaffRole.INSPECTOR, "SY-SPJ-SC")]),
     ("insp3", "监管检查员 林峰", [(StaffRole.INSPECTOR, "SY-SPJ-JS")]),
@@ -128,6 +132,8 @@ class Command(BaseCommand):
             ("delegation", self.seed_delegation),
             ("enterprises", self.seed_enterprises),
             ("enterprise users and memberships", self.seed_enterprise_users),
+            ("working-day calendar", self.seed_calendar),
+            ("approval list", self.seed_items),
         ]
         with transaction.atomic():
             for number, (label, step) in enumerate(steps, start=1):
@@ -138,6 +144,10 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS("Demo data already present: nothing changed."))
         else:
             self.stdout.write(self.style.SUCCESS(f"Demo data loaded: {self.created} objects created."))
+        # The demo cases run the workflow, which sits above this app: called by name, not imported.
+        call_command("seed_demo_cases", stdout=self.stdout._out, stderr=self.stderr._out)
+        # Final step: the demo credit history and its checkpoint (the credit app's own idempotent command).
+        call_command("seed_credit_demo", stdout=self.stdout._out, stderr=self.stderr._out)
         self.print_logins()
 
     # --- steps ------------------------------------------------------------------------------
@@ -241,6 +251,34 @@ class Command(BaseCommand):
                 self.created += 1
                 if confirm:
                     credit.membership_confirm(actor=admin, membership=membership, note="演示数据")
+
+    def seed_calendar(self) -> None:
+        from approvals.services.calendar import calendar_year_publish, calendar_years_from_package
+
+        this_year = timezone.localdate().year
+        wanted = [y for y in range(this_year - 1, this_year + 1) if not CalendarYear.objects.filter(year=y).exists()]
+        for year, days in calendar_years_from_package(wanted).items():
+            calendar_year_publish(actor=None, year=year, days=days, source=CalendarYear.Source.PACKAGE)
+            self.created += 1
+
+    def seed_items(self) -> None:
+        from approvals.demo_catalogue import DEMO_ITEMS
+        from approvals.services.catalogue import item_draft_create, item_version_publish
+
+        for spec in DEMO_ITEMS:
+            if ApprovalItem.objects.filter(code=spec["code"]).exists():
+                continue
+            fields = dict(spec)
+            code = fields.pop("code")
+            materials = fields.pop("materials")
+            co_review = [Department.objects.get(code=c) for c in fields.pop("co_review")]
+            fields["lead_department"] = Department.objects.get(code=fields.pop("lead"))
+            fields["desk_department"] = Department.objects.get(code="SY-SPJ-CK")
+            version = item_draft_create(
+                actor=None, code=code, co_review_departments=co_review, materials=materials, **fields
+            )
+            item_version_publish(actor=None, version=version)
+            self.created += 1
 
     def print_logins(self) -> None:
         self.stdout.write("")
