@@ -12,7 +12,7 @@ from approvals.services import applications as services
 from core.exceptions import DomainError
 from tests import factories
 from tests.concurrency.conftest import run_concurrently
-from tests.workflows.conftest import accept, bureau, file_application, make_item, new_draft  # noqa: F401  (fixture)
+from tests.workflows.conftest import accept, file_application, make_item, new_draft
 from workflows import actions
 from workflows.models import ApplicationProcess
 
