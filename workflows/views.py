@@ -24,7 +24,7 @@ from django.views.decorators.http import require_POST
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
-from approvals import clock, permissions
+from approvals import clock, permissions, selectors
 from approvals.models import Application, ApplicationMaterial, Department
 from approvals.services import applications as services
 from core.exceptions import DomainError
@@ -281,6 +281,15 @@ def staff_application(request: HttpRequest, pk: int) -> HttpResponse:
     context = application_context(application)
     context["clock_forms"] = _clock_forms(application)
     context["acting_departments"] = _acting_departments(request.user, application)
+    context["workable_steps"] = [
+        step
+        for step in context["steps"]
+        if step.closed_at is None
+        and step.task_id is not None
+        and permissions.user_may_act_for_department(
+            user=request.user, perm=selectors.STEP_PERMISSION[step.kind], department=step.department
+        )
+    ]
     return render(request, "workflows/staff_application.html", context)
 
 

@@ -14,9 +14,15 @@ pytestmark = pytest.mark.django_db
 
 
 def _counts():
+    from approvals.models import Application, ApplicationEvent, Certificate, ClockEvent
+    from viewflow.workflow.models import Task
+
     return {
         model.__name__: model.objects.count()
-        for model in (User, Enterprise, Membership, Department, RoleAssignment, AuditEvent)
+        for model in (
+            User, Enterprise, Membership, Department, RoleAssignment, AuditEvent,
+            Application, ApplicationEvent, ClockEvent, Certificate, Task,
+        )
     }
 
 
@@ -28,7 +34,7 @@ def test_seed_demo_is_idempotent_and_says_so():
     call_command("seed_demo", stdout=second)
     assert _counts() == after_first
     assert "nothing changed" in second.getvalue()
-    assert "[6/6]" in first.getvalue()  # progress is shown
+    assert "[8/8]" in first.getvalue()  # progress is shown
 
 
 def test_seed_demo_covers_every_role_and_confirmed_enterprise_users():
@@ -48,3 +54,13 @@ def test_seeded_users_can_log_in(client):
     call_command("seed_demo", stdout=StringIO())
     response = client.post("/accounts/login/", {"username": "desk1", "password": "ReformFlow-demo-2026"})
     assert response.status_code == 302
+
+
+def test_seed_demo_has_applications_in_every_state():
+    from approvals.models import Application
+
+    call_command("seed_demo", stdout=StringIO(), stderr=StringIO())
+    states = set(Application.objects.values_list("status", flat=True))
+    assert states == set(Application.Status.values)
+    assert Application.objects.filter(clock_suspended=True).exists()
+    assert Application.objects.filter(certificate__status="revoked").exists()
