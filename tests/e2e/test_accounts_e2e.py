@@ -9,7 +9,7 @@ from tests import factories
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-SHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
+SHOTS = Path(__file__).resolve().parent / "artifacts"
 
 
 def test_enterprise_user_registers_and_waits_for_confirmation(page):
