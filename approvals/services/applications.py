@@ -200,8 +200,23 @@ def deadlines_recompute_provisional() -> int:
         )
         if due is not None:
             Step.objects.filter(pk=step.pk).update(due_on=due.on, due_provisional=due.provisional)
+            _timeout_reschedule(step_task_id=step.task_id, due_on=due.on)
             count += 1
     return count
+
+
+def _timeout_reschedule(*, step_task_id: int | None, due_on: datetime.date) -> None:
+    """Move the timeout of a step to its recomputed due date. The timer is viewflow's boundary
+    task that follows the step's task; it fires at midnight after the due day (Asia/Shanghai)."""
+    if step_task_id is None:
+        return
+    from viewflow.workflow.models import Task
+    from viewflow.workflow.status import STATUS
+
+    moment = datetime.datetime.combine(
+        due_on + datetime.timedelta(days=1), datetime.time.min, tzinfo=timezone.get_current_timezone()
+    )
+    Task.objects.filter(previous__pk=step_task_id, status=STATUS.SCHEDULED).update(scheduled=moment)
 
 
 # --- drafts, materials, submission ----------------------------------------------------------------

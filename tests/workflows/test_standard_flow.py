@@ -253,3 +253,54 @@ def test_reviewer_of_other_department_cannot_claim(bureau, owner, enterprise):
     with pytest.raises(DomainError):
         actions.task_claim(actor=wrong, task=first)
     assert not StandardApprovalFlow.review.can_assign(wrong, first)
+
+
+def test_deadline_into_an_unpublished_year_is_provisional_then_recomputed(owner, enterprise, db):
+    """The calendar covers only this year: a limit reaching into next year counts weekdays there,
+    is marked provisional, and is recomputed (timers included) once the year is entered."""
+    import datetime as dt
+    from unittest import mock
+
+    from approvals.models import CalendarYear
+    from approvals.roles import StaffRole
+    from approvals.services import calendar as calendar_services
+    from tests import factories
+    from tests.workflows.conftest import Bureau
+
+    calendar_services.calendar_year_publish(actor=None, year=2026, days=[], source=CalendarYear.Source.MANUAL)
+    desk, lead = factories.department("窗口"), factories.department("牵头处")
+    reviewer_department = factories.department("会审处")
+    bureau = Bureau(
+        desk=desk,
+        lead=lead,
+        co=[reviewer_department],
+        desk_user=factories.staff_with_role(StaffRole.DESK, department=desk),
+        decider=factories.staff_with_role(StaffRole.DECIDER, department=lead),
+        reviewers={reviewer_department.pk: factories.staff_with_role(StaffRole.REVIEWER, department=reviewer_department)},
+    )
+    version = make_item(bureau, co_review=1, promised_limit_days=10, review_limit_days=7)
+    moment = dt.datetime(2026, 12, 24, 10, 0, tzinfo=timezone.get_current_timezone())
+    with mock.patch("django.utils.timezone.now", return_value=moment):
+        application = file_application(owner, enterprise, version)
+        accept(bureau, application)
+    application.refresh_from_db()
+    # Thu 24 Dec + 10 weekdays (2027 unpublished: weekdays only) = Thu 7 Jan 2027
+    assert application.deadline == dt.date(2027, 1, 7)
+    assert application.deadline_provisional is True
+    review_step = Step.objects.get(application=application, kind="review")
+    assert review_step.due_provisional is True and review_step.due_on == dt.date(2027, 1, 4)
+    # 2027 is entered (example data: holidays on Fri 1 and Mon 4 January)
+    calendar_services.calendar_year_publish(
+        actor=None,
+        year=2027,
+        days=[(dt.date(2027, 1, 1), "holiday", "元旦"), (dt.date(2027, 1, 4), "holiday", "元旦调休")],
+        source=CalendarYear.Source.MANUAL,
+    )
+    application.refresh_from_db()
+    assert application.deadline_provisional is False
+    assert application.deadline == dt.date(2027, 1, 11)
+    review_step.refresh_from_db()
+    assert review_step.due_provisional is False
+    assert review_step.due_on == dt.date(2027, 1, 6)
+    timer = Task.objects.get(previous__pk=review_step.task_id, status=STATUS.SCHEDULED)
+    assert timezone.localtime(timer.scheduled).date() == dt.date(2027, 1, 7)
