@@ -209,3 +209,231 @@ class DelegationAdmin(admin.ModelAdmin):
 
     def has_administer_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("approvals.administer")
+
+
+# --- the approval list ----------------------------------------------------------------------------
+
+from approvals.models import (  # noqa: E402
+    ApprovalItem,
+    ApprovalItemVersion,
+    CalendarDay,
+    CalendarVersion,
+    CalendarYear,
+    RequiredMaterial,
+)
+from approvals.services import calendar as calendar_services  # noqa: E402
+from approvals.services import catalogue as catalogue_services  # noqa: E402
+
+
+@admin.register(ApprovalItem)
+class ApprovalItemAdmin(admin.ModelAdmin):
+    list_display = ("code", "created_at")
+    search_fields = ("code", "versions__name")
+
+    def get_readonly_fields(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return ("code",) if obj else ()
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+
+class RequiredMaterialInline(admin.TabularInline):
+    model = RequiredMaterial
+    extra = 1
+    fields = ("position", "name", "description", "mandatory", "may_be_missing")
+
+    def _editable(self, obj) -> bool:  # type: ignore[no-untyped-def]
+        return obj is None or obj.status == ApprovalItemVersion.Status.DRAFT
+
+    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return self._editable(obj) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return self._editable(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return self._editable(obj) and super().has_delete_permission(request, obj)
+
+
+@admin.register(ApprovalItemVersion)
+class ApprovalItemVersionAdmin(admin.ModelAdmin):
+    """Drafts are edited here; a published or closed version is read-only for ever. "Publish"
+    closes the previously published version; "new draft from" copies a version for a change."""
+
+    list_display = ("item", "number", "name", "status", "lead_department", "promised_limit_days", "published_at")
+    list_filter = ("status", "reform_mode", "lead_department")
+    search_fields = ("item__code", "name")
+    list_select_related = ("item", "lead_department")
+    inlines = [RequiredMaterialInline]
+    filter_horizontal = ("co_review_departments",)
+    actions = ["publish_selected", "new_draft_from_selected"]
+    exclude = ("number", "status", "published_at", "published_by", "closed_at")
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        if obj is not None and obj.status != ApprovalItemVersion.Status.DRAFT:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
+        if not change:
+            latest = ApprovalItemVersion.objects.filter(item=obj.item).order_by("-number").first()
+            obj.number = (latest.number + 1) if latest else 1
+        super().save_model(request, obj, form, change)
+
+    @admin.action(description=_("Publish the selected drafts (closes the versions they replace)"), permissions=["administer"])
+    def publish_selected(self, request: HttpRequest, queryset) -> None:  # type: ignore[no-untyped-def]
+        for version in queryset:
+            try:
+                catalogue_services.item_version_publish(actor=request.user, version=version)
+                self.message_user(request, _("Published: %(version)s") % {"version": version}, messages.SUCCESS)
+            except DomainError as exc:
+                self.message_user(request, f"{version}: {exc.message}", messages.ERROR)
+
+    @admin.action(description=_("Start a new draft from the selected versions"), permissions=["administer"])
+    def new_draft_from_selected(self, request: HttpRequest, queryset) -> None:  # type: ignore[no-untyped-def]
+        for version in queryset:
+            draft = catalogue_services.item_version_copy(actor=request.user, version=version)
+            self.message_user(request, _("New draft: %(version)s") % {"version": draft}, messages.SUCCESS)
+
+    def has_administer_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("approvals.administer")
+
+
+# --- the working-day calendar ---------------------------------------------------------------------
+
+
+class CalendarDayForm(forms.ModelForm):
+    note = forms.CharField(label=_("Why the calendar changes"), max_length=300)
+
+    class Meta:
+        model = CalendarDay
+        fields = ["date", "kind", "name"]
+
+    def validate_unique(self) -> None:
+        """The service replaces the current entry of the day; no uniqueness error here."""
+
+    def _post_clean(self) -> None:
+        super()._post_clean()
+        if self.errors:
+            return
+        data = self.cleaned_data
+        try:
+            calendar_services.calendar_day_set(
+                actor=self.request_user,  # type: ignore[attr-defined]
+                day=data["date"],
+                kind=data["kind"],
+                name=data["name"],
+                note=data["note"],
+            )
+        except DomainError as exc:
+            self.add_error(None, ValidationError(exc.message, code=exc.code))
+
+
+@admin.register(CalendarDay)
+class CalendarDayAdmin(admin.ModelAdmin):
+    """Holidays and make-up working days. Every change is a new calendar version: old deadlines
+    stay reproducible with the version they recorded."""
+
+    list_display = ("date", "kind", "name", "added_in", "removed_in")
+    list_filter = ("kind", ("removed_in", admin.EmptyFieldListFilter))
+    date_hierarchy = "date"
+    actions = ["clear_selected"]
+
+    def get_queryset(self, request):  # type: ignore[no-untyped-def]
+        return super().get_queryset(request).select_related("added_in", "removed_in")
+
+    def get_form(self, request, obj=None, change=False, **kwargs):  # type: ignore[no-untyped-def]
+        kwargs["form"] = CalendarDayForm
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.request_user = request.user
+        return form
+
+    def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
+        obj.pk = CalendarDay.objects.get(date=obj.date, removed_in__isnull=True).pk
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return request.user.has_perm("approvals.administer")
+
+    @admin.action(description=_("Remove the selected entries (new calendar version)"), permissions=["administer"])
+    def clear_selected(self, request: HttpRequest, queryset) -> None:  # type: ignore[no-untyped-def]
+        for day in queryset.filter(removed_in__isnull=True):
+            calendar_services.calendar_day_clear(actor=request.user, day=day.date, note=str(_("Removed in the administration")))
+        self.message_user(request, _("Removed."), messages.SUCCESS)
+
+    def has_administer_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("approvals.administer")
+
+
+class CalendarYearForm(forms.ModelForm):
+    class Meta:
+        model = CalendarYear
+        fields = ["year"]
+
+    def validate_unique(self) -> None:
+        """The service checks under its lock."""
+
+    def _post_clean(self) -> None:
+        super()._post_clean()
+        if self.errors:
+            return
+        year = self.cleaned_data["year"]
+        package = calendar_services.calendar_years_from_package([year])
+        try:
+            calendar_services.calendar_year_publish(
+                actor=self.request_user,  # type: ignore[attr-defined]
+                year=year,
+                days=package.get(year, []),
+                source=CalendarYear.Source.PACKAGE if year in package else CalendarYear.Source.MANUAL,
+            )
+        except DomainError as exc:
+            self.add_error(None, ValidationError(exc.message, code=exc.code))
+
+
+@admin.register(CalendarYear)
+class CalendarYearAdmin(admin.ModelAdmin):
+    """Entering a year takes its days from the chinese-calendar package when it knows them;
+    otherwise the year is entered empty and the days are added one by one. Provisional deadlines
+    are recomputed at once."""
+
+    list_display = ("year", "source", "added_in")
+
+    def get_form(self, request, obj=None, change=False, **kwargs):  # type: ignore[no-untyped-def]
+        kwargs["form"] = CalendarYearForm
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.request_user = request.user
+        return form
+
+    def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
+        obj.pk = CalendarYear.objects.get(year=obj.year).pk
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return request.user.has_perm("approvals.administer")
+
+
+@admin.register(CalendarVersion)
+class CalendarVersionAdmin(admin.ModelAdmin):
+    list_display = ("number", "note", "created_at", "created_by")
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False

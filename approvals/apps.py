@@ -7,7 +7,11 @@ class ApprovalsConfig(AppConfig):
     verbose_name = _("Approvals")
 
     def ready(self) -> None:
+        from django.db.models.signals import post_migrate
+
         from core.audit import register_action_labels
+
+        post_migrate.connect(_sync_role_groups, sender=self)
 
         register_action_labels(
             {
@@ -19,3 +23,17 @@ class ApprovalsConfig(AppConfig):
                 "delegation.revoked": _("Delegation ended"),
             }
         )
+
+
+def _sync_role_groups(**kwargs: object) -> None:
+    """After every migrate, give each bureau-wide role's group exactly the permissions the code
+    lists (``approvals.roles``), so a new permission reaches existing administrators too."""
+    from django.contrib.auth.models import Permission
+
+    from approvals.roles import GLOBAL_ROLE_PERMISSIONS
+    from approvals.services import role_group_ensure
+
+    if not Permission.objects.filter(content_type__app_label="approvals").exists():
+        return
+    for role in GLOBAL_ROLE_PERMISSIONS:
+        role_group_ensure(role=role)

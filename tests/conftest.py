@@ -11,6 +11,7 @@ import pytest
 from django.db import connection
 
 from tests import factories
+from tests.workflows.conftest import bureau  # noqa: F401  (the small bureau of the flow tests, for every test)
 
 _skipped_postgres_only: list[str] = []
 

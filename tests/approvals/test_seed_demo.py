@@ -14,8 +14,9 @@ pytestmark = pytest.mark.django_db
 
 
 def _counts():
-    from approvals.models import Application, ApplicationEvent, Certificate, ClockEvent
     from viewflow.workflow.models import Task
+
+    from approvals.models import Application, ApplicationEvent, Certificate, ClockEvent
 
     return {
         model.__name__: model.objects.count()

@@ -33,7 +33,3 @@ def run_concurrently(*calls: Callable[[], Any], timeout: float = 30) -> list[Any
         thread.join(timeout)
         assert not thread.is_alive(), "a racing thread hung"
     return results
-
-
-# The small bureau of the flow tests, for the flow races.
-from tests.workflows.conftest import bureau  # noqa: E402, F401

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from credit.ledger_models import LedgerEntry, LedgerHead
 from credit.ledger_verify import chain_verify
 from tests import factories
 from tests.concurrency.conftest import run_concurrently
-from tests.credit.ledger_helpers import append, kind
+from tests.credit.ledger_helpers import append, kind, runtime_role_connections
 
-pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
+# Under CREDIT_TEST_RUNTIME_ROLE (CI) the writers connect as the runtime role.
+connected_as_runtime_role = pytest.fixture(scope="module")(runtime_role_connections)
+pytestmark = [
+    pytest.mark.postgres_only,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("connected_as_runtime_role"),
+]
 
 THREADS = 20
 APPENDS = 100
@@ -34,6 +42,13 @@ def test_concurrent_appends_never_fork_or_leave_a_gap():
     assert seqs == list(range(1, THREADS * APPENDS + 1))
     prevs = list(LedgerEntry.objects.values_list("prev_hash", flat=True))
     assert len(set(prevs)) == len(prevs)  # no two entries share a predecessor: no fork
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_user")
+        role = cursor.fetchone()[0]
+    if os.environ.get("CREDIT_TEST_RUNTIME_ROLE"):
+        assert role == os.environ["CREDIT_TEST_RUNTIME_ROLE"]
     report = chain_verify(anchors=[])
     assert report.intact and report.checked == THREADS * APPENDS
     assert LedgerHead.objects.get().seq == THREADS * APPENDS

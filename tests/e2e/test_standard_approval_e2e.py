@@ -8,7 +8,6 @@ import pytest
 from approvals.models import Application, Certificate
 from tests import factories
 from tests.workflows.conftest import make_item
-from tests.workflows.conftest import bureau  # noqa: F401  (fixture)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

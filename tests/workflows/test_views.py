@@ -7,9 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from approvals.models import Application, ApplicationMaterial, Certificate, Step
-from approvals.roles import StaffRole
 from approvals.services import applications as services
-from tests import factories
 from tests.workflows.conftest import PDF, accept, file_application, make_item, new_draft, only_task, review_all
 from workflows import actions
 from workflows.models import ApplicationProcess
