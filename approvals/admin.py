@@ -283,7 +283,9 @@ class ApprovalItemVersionAdmin(admin.ModelAdmin):
             obj.number = (latest.number + 1) if latest else 1
         super().save_model(request, obj, form, change)
 
-    @admin.action(description=_("Publish the selected drafts (closes the versions they replace)"), permissions=["administer"])
+    @admin.action(
+        description=_("Publish the selected drafts (closes the versions they replace)"), permissions=["administer"]
+    )
     def publish_selected(self, request: HttpRequest, queryset) -> None:  # type: ignore[no-untyped-def]
         for version in queryset:
             try:
@@ -366,7 +368,9 @@ class CalendarDayAdmin(admin.ModelAdmin):
     @admin.action(description=_("Remove the selected entries (new calendar version)"), permissions=["administer"])
     def clear_selected(self, request: HttpRequest, queryset) -> None:  # type: ignore[no-untyped-def]
         for day in queryset.filter(removed_in__isnull=True):
-            calendar_services.calendar_day_clear(actor=request.user, day=day.date, note=str(_("Removed in the administration")))
+            calendar_services.calendar_day_clear(
+                actor=request.user, day=day.date, note=str(_("Removed in the administration"))
+            )
         self.message_user(request, _("Removed."), messages.SUCCESS)
 
     def has_administer_permission(self, request: HttpRequest) -> bool:

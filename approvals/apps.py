@@ -31,9 +31,10 @@ def _sync_role_groups(**kwargs: object) -> None:
     from django.contrib.auth.models import Permission
 
     from approvals.roles import GLOBAL_ROLE_PERMISSIONS
-    from approvals.services import role_group_ensure
+    from approvals.services.organisation import role_group_ensure, staff_base_group_ensure
 
     if not Permission.objects.filter(content_type__app_label="approvals").exists():
         return
     for role in GLOBAL_ROLE_PERMISSIONS:
         role_group_ensure(role=role)
+    staff_base_group_ensure()

@@ -83,3 +83,9 @@ GLOBAL_ROLES = frozenset(GLOBAL_ROLE_PERMISSIONS)
 
 def group_name(role: str) -> str:
     return f"role:{role}"
+
+
+# Every staff member with at least one role: reading the workflow frontend (viewflow needs the
+# flow's view permission; which processes each one sees is narrowed by department).
+STAFF_BASE_GROUP = "role:staff"
+STAFF_BASE_PERMISSIONS: tuple[str, ...] = ("workflows.view_applicationprocess",)

@@ -76,3 +76,24 @@ def calendar_warnings() -> dict[str, Any]:
     )
     steps = Step.objects.filter(due_provisional=True, closed_at__isnull=True).count()
     return {"years": years, "applications": provisional.count(), "steps": steps}
+
+
+def application_ids_visible_to(*, user: User) -> QuerySet[Any] | None:
+    """Ids of the applications a staff member may read (``None``: all of them, for the auditor
+    and the supervisor). A department takes part through the item: window, lead or co-review."""
+    from approvals.models import Application
+
+    if permissions.user_is_auditor(user=user) or permissions.user_is_supervisor(user=user):
+        return None
+    departments: set[int] = {a.department_id for a in permissions.roles_of(user=user) if a.department_id is not None}
+    for perm in permissions.DEPARTMENT_PERMISSIONS:
+        departments |= permissions.department_ids_for(user=user, perm=perm)
+    return (
+        Application.objects.filter(
+            Q(item_version__desk_department_id__in=departments)
+            | Q(item_version__lead_department_id__in=departments)
+            | Q(item_version__co_review_departments__id__in=departments)
+        )
+        .values("pk")
+        .distinct()
+    )

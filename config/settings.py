@@ -57,6 +57,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # viewflow's staff frontend under /staff/ (wired by hand: VIEWFLOW["AUTOREGISTER"] is off).
+    "workflows.frontend.StaffAreaMiddleware",
+    "viewflow.middleware.SiteMiddleware",
+    "viewflow.middleware.HotwireTurboMiddleware",
     # Last, as django-axes requires: it inspects the result of the authentication attempt.
     "axes.middleware.AxesMiddleware",
 ]
@@ -210,3 +214,22 @@ LOGGING = {
 
 # Human-readable names used in the layout.
 SITE_TITLE = _("ReformFlow approval service")
+
+# The statutory clock: a deadline shows yellow when at most this many working days remain.
+CLOCK_YELLOW_DAYS = env_int("CLOCK_YELLOW_DAYS", 2, minimum=0)
+# 行政许可法 art. 32: an application left unanswered this many working days after receipt counts as
+# accepted on the day it was received.
+DEEMED_ACCEPTANCE_DAYS = env_int("DEEMED_ACCEPTANCE_DAYS", 5, minimum=1)
+
+# Credit ledger (issue 4): where checkpoints of the chain head are appended (outside the database;
+# publish or copy this file elsewhere), the hash algorithm of new entries, and how many working
+# days the credit office has to decide an objection or a repair request.
+CREDIT_LEDGER_ANCHOR_FILE = Path(
+    env_str("CREDIT_LEDGER_ANCHOR_FILE", str(BASE_DIR / "var" / "ledger-anchors.jsonl")) or ""
+)
+CREDIT_LEDGER_HASH_ALGORITHM = (env_str("CREDIT_LEDGER_HASH_ALGORITHM", "sha256") or "sha256").lower()
+if CREDIT_LEDGER_HASH_ALGORITHM not in {"sha256", "sm3"}:
+    raise ImproperlyConfigured(f"CREDIT_LEDGER_HASH_ALGORITHM={CREDIT_LEDGER_HASH_ALGORITHM!r} is not sha256 or sm3.")
+CREDIT_REQUEST_DECISION_WORKING_DAYS = env_int("CREDIT_REQUEST_DECISION_WORKING_DAYS", 5, minimum=1)
+# Largest material file an applicant may upload (PDF, PNG or JPEG, recognised by content).
+MATERIAL_MAX_BYTES = env_int("MATERIAL_MAX_BYTES", 20 * 1024 * 1024, minimum=1024)

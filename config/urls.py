@@ -7,6 +7,7 @@ from approvals import urls as approvals_urls
 from approvals import views as approvals_views
 from credit import views as credit_views
 from workflows import urls as workflow_urls
+from workflows.frontend import staff_site
 
 admin.site.site_header = _("ReformFlow administration")
 admin.site.site_title = _("ReformFlow administration")
@@ -25,8 +26,13 @@ urlpatterns = [
     path("workbench/", include(workflow_urls.workbench_patterns)),
     path("", include(approvals_urls.public_patterns)),
     path("", include(workflow_urls.file_patterns)),
+    path("audit/credit/", include("credit.audit_urls")),
     path("audit/", include(approvals_urls.audit_patterns)),
+    path("credit-office/", include("credit.office_urls")),
+    path("", include("workflows.credit_views")),
     path("admin/", admin.site.urls),
+    # viewflow's frontend for staff (process lists, details, charts), narrowed per department.
+    path("staff/", staff_site().urls),
 ]
 
 # MEDIA_ROOT is never served as a directory: uploaded documents are private and go out only

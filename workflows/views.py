@@ -73,7 +73,9 @@ def application_context(application: Application, *, today: Any = None) -> dict[
         if application.deadline and application.is_open
         else None
     )
-    labels = {name: wf_forms.ApplicationForm.base_fields[name].label for name in wf_forms.ApplicationForm.FORM_DATA_FIELDS}
+    labels = {
+        name: wf_forms.ApplicationForm.base_fields[name].label for name in wf_forms.ApplicationForm.FORM_DATA_FIELDS
+    }
     return {
         "application": application,
         "form_items": [(labels.get(key, key), value) for key, value in application.form_data.items()],

@@ -12,7 +12,14 @@ from django.utils.translation import gettext_lazy as _
 from guardian.shortcuts import assign_perm, remove_perm
 
 from approvals.models import Delegation, Department, Jurisdiction, RoleAssignment
-from approvals.roles import DEPARTMENT_ROLE_PERMISSIONS, GLOBAL_ROLE_PERMISSIONS, StaffRole, group_name
+from approvals.roles import (
+    DEPARTMENT_ROLE_PERMISSIONS,
+    GLOBAL_ROLE_PERMISSIONS,
+    STAFF_BASE_GROUP,
+    STAFF_BASE_PERMISSIONS,
+    StaffRole,
+    group_name,
+)
 from core.exceptions import DomainError
 from core.models import User
 from core.services import audit_event_record
@@ -36,6 +43,20 @@ def role_group_ensure(*, role: str) -> Group:
     for perm in wanted:
         app_label, codename = perm.split(".", 1)
         permissions.append(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+    if set(group.permissions.all()) != set(permissions):
+        group.permissions.set(permissions)
+    return group
+
+
+def staff_base_group_ensure() -> Group:
+    """The group every staff member with a role belongs to (``STAFF_BASE_PERMISSIONS``)."""
+    group, _created = Group.objects.get_or_create(name=STAFF_BASE_GROUP)
+    permissions = []
+    for perm in STAFF_BASE_PERMISSIONS:
+        app_label, codename = perm.split(".", 1)
+        found = Permission.objects.filter(content_type__app_label=app_label, codename=codename).first()
+        if found is not None:
+            permissions.append(found)
     if set(group.permissions.all()) != set(permissions):
         group.permissions.set(permissions)
     return group
@@ -140,6 +161,7 @@ def staff_role_grant(
                 )
         except IntegrityError:
             raise OrganisationError("role_already_held", _("This staff member already holds this role here.")) from None
+        locked_user.groups.add(staff_base_group_ensure())
         if department is not None:
             assign_perm(DEPARTMENT_ROLE_PERMISSIONS[role], locked_user, department)
         else:
@@ -176,6 +198,8 @@ def staff_role_revoke(*, actor: User | None, assignment: RoleAssignment) -> Role
             if assignment.role == StaffRole.ADMINISTRATOR and user.is_staff and not user.is_superuser:
                 user.is_staff = False
                 user.save(update_fields=["is_staff"])
+        if not RoleAssignment.objects.filter(user=user, revoked_at__isnull=True).exists():
+            user.groups.remove(staff_base_group_ensure())
         audit_event_record(
             actor=actor,
             action="role.revoked",

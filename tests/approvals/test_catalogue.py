@@ -78,7 +78,9 @@ def test_admin_calendar_day_creates_a_version(client, administrator):
     assert response.status_code == 302
     assert CalendarVersion.objects.count() == before + 1
     assert CalendarDay.objects.get(date="2026-12-31", removed_in__isnull=True).kind == "holiday"
-    bad = client.post(reverse("admin:approvals_calendarday_add"), {"date": "2026-12-30", "kind": "holiday", "name": "x"})
+    bad = client.post(
+        reverse("admin:approvals_calendarday_add"), {"date": "2026-12-30", "kind": "holiday", "name": "x"}
+    )
     assert bad.status_code == 200 and bad.context["adminform"].form.errors
 
 

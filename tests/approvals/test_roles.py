@@ -37,7 +37,9 @@ def test_department_roles_are_never_granted_globally(role):
     staff = factories.staff_with_role(role, department=factories.department())
     assert not staff.has_perm(DEPARTMENT_ROLE_PERMISSIONS[role])  # no global grant: viewflow would open every queue
     assert not staff.user_permissions.exists()
-    assert not staff.groups.exists()
+    assert list(staff.groups.values_list("name", flat=True)) == ["role:staff"]
+    # the base group only lets staff read the workflow frontend
+    assert staff.get_group_permissions() == {"workflows.view_applicationprocess"}
 
 
 def test_department_roles_do_not_leak_between_roles():

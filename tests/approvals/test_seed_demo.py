@@ -21,8 +21,17 @@ def _counts():
     return {
         model.__name__: model.objects.count()
         for model in (
-            User, Enterprise, Membership, Department, RoleAssignment, AuditEvent,
-            Application, ApplicationEvent, ClockEvent, Certificate, Task,
+            User,
+            Enterprise,
+            Membership,
+            Department,
+            RoleAssignment,
+            AuditEvent,
+            Application,
+            ApplicationEvent,
+            ClockEvent,
+            Certificate,
+            Task,
         )
     }
 

@@ -276,7 +276,9 @@ def test_deadline_into_an_unpublished_year_is_provisional_then_recomputed(owner,
         co=[reviewer_department],
         desk_user=factories.staff_with_role(StaffRole.DESK, department=desk),
         decider=factories.staff_with_role(StaffRole.DECIDER, department=lead),
-        reviewers={reviewer_department.pk: factories.staff_with_role(StaffRole.REVIEWER, department=reviewer_department)},
+        reviewers={
+            reviewer_department.pk: factories.staff_with_role(StaffRole.REVIEWER, department=reviewer_department)
+        },
     )
     version = make_item(bureau, co_review=1, promised_limit_days=10, review_limit_days=7)
     moment = dt.datetime(2026, 12, 24, 10, 0, tzinfo=timezone.get_current_timezone())

@@ -37,7 +37,11 @@ def filing(version, enterprise, **extra):
 
 
 def nothing_written():
-    return Application.objects.count() == 0 and ApplicationMaterial.objects.count() == 0 and not ApplicationProcess.objects.exists()
+    return (
+        Application.objects.count() == 0
+        and ApplicationMaterial.objects.count() == 0
+        and not ApplicationProcess.objects.exists()
+    )
 
 
 # --- public pages ---------------------------------------------------------------------------------
@@ -50,7 +54,11 @@ def test_anonymous_sees_list_guide_and_certificate_check_only(client, bureau):
     guide = client.get(reverse("service_guide", args=["SC-009"]))
     assert guide.status_code == 200 and version.name in guide.content.decode()
     assert client.get(reverse("certificate_verify"), {"number": "NOPE"}).status_code == 200
-    for url in (reverse("portal:applications"), reverse("workbench:home"), reverse("portal:application_file", args=[version.pk])):
+    for url in (
+        reverse("portal:applications"),
+        reverse("workbench:home"),
+        reverse("portal:application_file", args=[version.pk]),
+    ):
         assert client.get(url).status_code == 302
 
 
@@ -164,16 +172,27 @@ def test_tampered_enterprise_or_item_is_refused(client, bureau, owner, enterpris
     assert response.context["form"].has_error("enterprise")
     draft_version = make_item(bureau)
     draft_version.status = "draft"
-    type(draft_version).objects.filter(pk=draft_version.pk).update(status="closed", closed_at=draft_version.published_at)
-    assert client.post(reverse("portal:application_file", args=[draft_version.pk]), filing(draft_version, enterprise)).status_code == 404
-    assert client.post(reverse("portal:application_file", args=[999999]), filing(version, enterprise)).status_code == 404
+    type(draft_version).objects.filter(pk=draft_version.pk).update(
+        status="closed", closed_at=draft_version.published_at
+    )
+    assert (
+        client.post(
+            reverse("portal:application_file", args=[draft_version.pk]), filing(draft_version, enterprise)
+        ).status_code
+        == 404
+    )
+    assert (
+        client.post(reverse("portal:application_file", args=[999999]), filing(version, enterprise)).status_code == 404
+    )
     assert nothing_written()
 
 
 def test_bad_idempotency_key_is_a_form_error(client, bureau, owner, enterprise):
     version = make_item(bureau)
     client.force_login(owner)
-    response = client.post(reverse("portal:application_file", args=[version.pk]), filing(version, enterprise, idempotency_key="x"))
+    response = client.post(
+        reverse("portal:application_file", args=[version.pk]), filing(version, enterprise, idempotency_key="x")
+    )
     assert response.status_code == 400
     assert nothing_written()
 
@@ -246,7 +265,10 @@ def test_whole_procedure_over_http(client, bureau, owner, enterprise):
     reviewer = bureau.reviewers[int(review.owner_permission_obj_pk)]
     client.force_login(reviewer)
     client.post(reverse("workbench:task_claim", args=[review.pk]))
-    assert client.post(reverse("workbench:task", args=[review.pk]), {"outcome": "agree", "reasons": "同意"}).status_code == 302
+    assert (
+        client.post(reverse("workbench:task", args=[review.pk]), {"outcome": "agree", "reasons": "同意"}).status_code
+        == 302
+    )
     decide = only_task(application, "decide")
     client.force_login(bureau.decider)
     client.post(reverse("workbench:task_claim", args=[decide.pk]))
@@ -256,7 +278,9 @@ def test_whole_procedure_over_http(client, bureau, owner, enterprise):
     page = client.get(reverse("certificate_verify_code", args=[certificate.verification_code]))
     assert page.context["state"] == "valid"
     assert enterprise.name in page.content.decode()
-    assert client.get(reverse("certificate_qr", args=[certificate.verification_code]))["Content-Type"] == "image/svg+xml"
+    assert (
+        client.get(reverse("certificate_qr", args=[certificate.verification_code]))["Content-Type"] == "image/svg+xml"
+    )
     services.certificate_revoke(actor=bureau.decider, certificate=certificate, reason="虚假材料")
     page = client.get(reverse("certificate_verify"), {"number": certificate.number.lower()})
     assert page.context["state"] == "revoked"
@@ -285,9 +309,14 @@ def test_clock_actions_over_http(client, bureau, owner, enterprise):
     application.refresh_from_db()
     assert not application.clock_suspended
     client.force_login(bureau.decider)
-    client.post(reverse("workbench:clock_action", args=[application.pk, "extend"]), {"extend-days": "99", "extend-reason": "x"})
+    client.post(
+        reverse("workbench:clock_action", args=[application.pk, "extend"]), {"extend-days": "99", "extend-reason": "x"}
+    )
     assert not application.clock_events.filter(kind="extended").exists()  # over the form's bound: refused
-    client.post(reverse("workbench:clock_action", args=[application.pk, "extend"]), {"extend-days": "5", "extend-reason": "复杂"})
+    client.post(
+        reverse("workbench:clock_action", args=[application.pk, "extend"]),
+        {"extend-days": "5", "extend-reason": "复杂"},
+    )
     assert application.clock_events.filter(kind="extended", days=5).exists()
     assert client.post(reverse("workbench:clock_action", args=[application.pk, "explode"])).status_code == 404
 
@@ -298,7 +327,9 @@ def test_portal_supplement_answer_and_withdraw(client, bureau, owner, enterprise
     task = only_task(application, "accept")
     actions.task_claim(actor=bureau.desk_user, task=task)
     missing = version.materials.get(position=2)
-    actions.accept_complete(actor=bureau.desk_user, task=task, decision="supplement", material_ids=[missing.pk], text="补平面图")
+    actions.accept_complete(
+        actor=bureau.desk_user, task=task, decision="supplement", material_ids=[missing.pk], text="补平面图"
+    )
     notice = application.supplements.get()
     client.force_login(owner)
     detail = client.get(reverse("portal:application", args=[application.pk]))
