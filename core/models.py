@@ -34,7 +34,23 @@ class User(AbstractUser):
         return self.kind == self.Kind.STAFF
 
 
-class AuditEvent(models.Model):
+class AppendOnlyModel(models.Model):
+    """Rows are written once: no update, no delete through the ORM. (The credit ledger adds
+    database triggers on top; these trails are guarded in the application.)"""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if self.pk is not None and not self._state.adding:
+            raise ValueError(f"{type(self).__name__} is append-only.")
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+        raise ValueError(f"{type(self).__name__} is append-only.")
+
+
+class AuditEvent(AppendOnlyModel):
     """One immutable line of the audit trail: who did what to which object, when.
 
     Written by the service that makes the change, in the same transaction, so a change and its
@@ -60,10 +76,3 @@ class AuditEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.action} {self.object_type}#{self.object_id}"
 
-    def save(self, *args: object, **kwargs: object) -> None:
-        if self.pk is not None:
-            raise ValueError("Audit events are append-only.")
-        super().save(*args, **kwargs)  # type: ignore[arg-type]
-
-    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
-        raise ValueError("Audit events are append-only.")

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from approvals.models.catalogue import ApprovalItemVersion, RequiredMaterial
 from approvals.models.organisation import Department
+from core.models import AppendOnlyModel
 
 
 class Application(models.Model):
@@ -166,7 +167,7 @@ class ApplicationMaterial(models.Model):
         return self.original_name
 
 
-class ApplicationEvent(models.Model):
+class ApplicationEvent(AppendOnlyModel):
     """Append-only history of an application: every transition, with actor, time, from, to, comment."""
 
     application = models.ForeignKey(
@@ -252,7 +253,7 @@ class SupplementNotice(models.Model):
         return f"{self.get_stage_display()} {self.requested_at:%Y-%m-%d}"
 
 
-class ClockEvent(models.Model):
+class ClockEvent(AppendOnlyModel):
     """Append-only facts of the statutory clock, from which the deadline is recomputed."""
 
     class Kind(models.TextChoices):

@@ -306,3 +306,13 @@ def test_deadline_into_an_unpublished_year_is_provisional_then_recomputed(owner,
     assert review_step.due_on == dt.date(2027, 1, 6)
     timer = Task.objects.get(previous__pk=review_step.task_id, status=STATUS.SCHEDULED)
     assert timezone.localtime(timer.scheduled).date() == dt.date(2027, 1, 7)
+
+
+def test_clock_and_history_events_are_append_only(bureau, owner, enterprise):
+    application = file_application(owner, enterprise, make_item(bureau))
+    event = ClockEvent.objects.filter(application=application).first()
+    event.comment = "edited"
+    with pytest.raises(ValueError):
+        event.save()
+    with pytest.raises(ValueError):
+        ApplicationEvent.objects.filter(application=application).first().delete()
