@@ -268,7 +268,7 @@ class ClockEvent(AppendOnlyModel):
         SUPPLEMENT = "supplement", _("Supplementary material requested")
         EXPERT_REVIEW = "expert_review", _("Expert review (art. 45)")
         TESTING = "testing", _("Testing or quarantine (art. 45)")
-        SITE_INSPECTION = "site_inspection", _("Site inspection (art. 45)")
+        SITE_INSPECTION = "site_inspection", _("On-site testing or appraisal (art. 45)")
         HEARING = "hearing", _("Hearing (art. 45)")
 
     application = models.ForeignKey(
