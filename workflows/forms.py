@@ -127,6 +127,14 @@ class ApplicationForm(forms.Form):
             help_text = material.description
             self.fields[name] = forms.FileField(label=material.name, required=False, help_text=help_text)
             self.fields[name].material = material  # type: ignore[attr-defined]
+            # Checked at submission (a draft may be saved without it), so say what is needed.
+            if material.mandatory and not material.may_be_missing:
+                hint = _("required to submit")
+            elif material.mandatory:
+                hint = _("may be supplied after acceptance (容缺受理)")
+            else:
+                hint = _("optional")
+            self.fields[name].hint = hint  # type: ignore[attr-defined]
             self.material_fields.append((material, name))
 
     def form_data(self) -> dict[str, Any]:
