@@ -149,6 +149,18 @@ def _between_lenient(start: datetime.date, end: datetime.date, calendar: Working
         return _between(start, end, calendar, strict=False), True
 
 
+@dataclass(frozen=True)
+class Count:
+    count: int
+    provisional: bool
+
+
+def working_days_between_lenient(start: datetime.date, end: datetime.date, *, calendar: WorkingCalendar) -> Count:
+    """``working_days_between`` that never fails: weekdays only for an uncovered year, provisionally."""
+    count, provisional = _between_lenient(start, end, calendar)
+    return Count(count, provisional)
+
+
 class ClockFact(Protocol):
     kind: str
     on: datetime.date

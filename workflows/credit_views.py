@@ -54,7 +54,19 @@ def request_start(request: HttpRequest, pk: int, seq: int, kind: str) -> HttpRes
                 _("Submitted. The credit office decides by %(date)s.") % {"date": credit_request.due_on.isoformat()},
             )
             return redirect("credit:credit", pk=enterprise.pk)
-    context = {"enterprise": enterprise, "entry": entry, "kind": kind, "form": form}
+    from django.utils import timezone
+
+    from credit import scoring
+
+    repair_from = scoring.add_months(entry.occurred_at, entry.kind.min_window_months)
+    context = {
+        "enterprise": enterprise,
+        "entry": entry,
+        "kind": kind,
+        "form": form,
+        "repair_from": repair_from,
+        "too_early": kind == CreditRequest.Kind.REPAIR and timezone.now() < repair_from,
+    }
     return render(request, "credit/request_form.html", context, status=400 if form.errors else 200)
 
 

@@ -205,6 +205,43 @@ def deadlines_recompute_provisional() -> int:
     return count
 
 
+def _steps_pause(application: Application) -> None:
+    """While the clock is suspended the open steps wait too: their timeouts are held (a timer
+    without a time never fires) until the clock resumes."""
+    from viewflow.workflow.models import Task
+    from viewflow.workflow.status import STATUS
+
+    task_ids = list(
+        Step.objects.filter(application=application, closed_at__isnull=True, task_id__isnull=False).values_list(
+            "task_id", flat=True
+        )
+    )
+    Task.objects.filter(previous__pk__in=task_ids, status=STATUS.SCHEDULED).update(scheduled=None)
+
+
+def _steps_resume(application: Application, *, suspended_on: datetime.date, resumed_on: datetime.date) -> None:
+    """Move the open steps' due dates later by the working days the clock stood still, and re-arm
+    their timeouts."""
+    calendar = clock.calendar_load()
+    days = clock.working_days_between_lenient(suspended_on, resumed_on, calendar=calendar)
+    for step in Step.objects.filter(application=application, closed_at__isnull=True, due_on__isnull=False):
+        assert step.due_on is not None
+        due = clock.due_after(step.due_on, days.count, calendar=calendar)
+        Step.objects.filter(pk=step.pk).update(
+            due_on=due.on, due_provisional=step.due_provisional or due.provisional or days.provisional
+        )
+        _timeout_reschedule(step_task_id=step.task_id, due_on=due.on)
+
+
+def _suspended_on(application: Application) -> datetime.date | None:
+    last = (
+        ClockEvent.objects.filter(application=application, kind__in=["suspended", "resumed"])
+        .order_by("-at", "-id")
+        .first()
+    )
+    return last.on if last is not None and last.kind == ClockEvent.Kind.SUSPENDED else None
+
+
 def _timeout_reschedule(*, step_task_id: int | None, due_on: datetime.date) -> None:
     """Move the timeout of a step to its recomputed due date. The timer is viewflow's boundary
     task that follows the step's task; it fires at midnight after the due day (Asia/Shanghai)."""
@@ -620,6 +657,7 @@ def application_supplement_after_acceptance(
             application, ClockEvent.Kind.SUSPENDED, actor=actor, reason=ClockEvent.Reason.SUPPLEMENT, comment=message
         )
         _event(application, actor=actor, action="supplement_requested", department=department, comment=message)
+        _steps_pause(application)
         application_clock_refresh(application)
     return notice
 
@@ -663,8 +701,11 @@ def application_supplement_answer(
                 comment=answer,
             )
         else:
+            suspended_on = _suspended_on(application)
             _clock(application, ClockEvent.Kind.RESUMED, actor=actor, comment=str(_("Supplementary material received")))
             _event(application, actor=actor, action="supplement_answered", comment=answer)
+            if suspended_on is not None:
+                _steps_resume(application, suspended_on=suspended_on, resumed_on=_today())
             application_clock_refresh(application)
     notice.refresh_from_db()
     return notice
@@ -702,6 +743,7 @@ def application_suspend(
             comment=text,
             data={"reason": reason},
         )
+        _steps_pause(application)
         application_clock_refresh(application)
     return application
 
@@ -725,8 +767,11 @@ def application_resume(
             raise ApplicationError(
                 "supplement_open", _("The clock resumes when the applicant answers the supplement request.")
             )
+        suspended_on = _suspended_on(application)
         _clock(application, ClockEvent.Kind.RESUMED, actor=actor, comment=comment)
         _event(application, actor=actor, action="clock_resumed", department=department, comment=comment)
+        if suspended_on is not None:
+            _steps_resume(application, suspended_on=suspended_on, resumed_on=_today())
         application_clock_refresh(application)
     return application
 

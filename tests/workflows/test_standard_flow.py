@@ -316,3 +316,43 @@ def test_clock_and_history_events_are_append_only(bureau, owner, enterprise):
         event.save()
     with pytest.raises(ValueError):
         ApplicationEvent.objects.filter(application=application).first().delete()
+
+
+def test_suspension_holds_step_timeouts_and_moves_step_due_dates(bureau, owner, enterprise):
+    import datetime as dt
+    from unittest import mock
+
+    from approvals.clock import add_working_days
+    from approvals.services import applications as services
+
+    application = file_application(owner, enterprise, make_item(bureau, co_review=1))
+    accept(bureau, application)
+    review = only_task(application, "review")
+    step = Step.objects.get(task_id=review.pk)
+    due_before = step.due_on
+    services.application_suspend(
+        actor=bureau.decider,
+        application=application,
+        department=bureau.lead,
+        reason="expert_review",
+        comment="专家评审",
+    )
+    timer = Task.objects.get(previous__pk=review.pk, status=STATUS.SCHEDULED)
+    assert timer.scheduled is None
+    _fire_timers_at(timezone.now() + dt.timedelta(days=60))  # nothing fires while the clock stands still
+    application.refresh_from_db()
+    assert application.status == Status.IN_REVIEW
+    resumed_at = timezone.now() + dt.timedelta(days=7)
+    with mock.patch("django.utils.timezone.now", return_value=resumed_at):
+        services.application_resume(actor=bureau.decider, application=application, department=bureau.lead)
+    step.refresh_from_db()
+    suspended_days = (
+        ClockEvent.objects.get(application=application, kind="resumed").on
+        - ClockEvent.objects.get(application=application, kind="suspended").on
+    )
+    from approvals.clock import working_days_between
+
+    moved = working_days_between(timezone.localdate(), timezone.localdate() + suspended_days)
+    assert step.due_on == add_working_days(due_before, moved)
+    timer.refresh_from_db()
+    assert timer.scheduled is not None
