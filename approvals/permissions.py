@@ -11,7 +11,8 @@ from __future__ import annotations
 import datetime
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Q, QuerySet
+from django.db.models import CharField, Exists, OuterRef, Q, QuerySet
+from django.db.models.functions import Cast
 from django.utils import timezone
 from guardian.models import UserObjectPermission
 
@@ -48,22 +49,28 @@ def _holder_department_ids(*, perm: str) -> QuerySet[UserObjectPermission]:
 
 def department_ids_for(*, user: User, perm: str, at: datetime.datetime | None = None) -> set[int]:
     """Ids of the departments where ``user`` holds ``perm`` at ``at`` (default now): their own object
-    permission, or a running delegation from a colleague who holds it there."""
+    permission, or a running delegation from a colleague who holds it there. One query."""
     if not _is_working_staff(user):
         return set()
     moment = at or timezone.now()
-    holders = _holder_department_ids(perm=perm)
-    own = {int(pk) for pk in holders.filter(user_id=user.pk).values_list("object_pk", flat=True)}
-    delegated = Delegation.objects.filter(
-        delegate_id=user.pk, revoked_at__isnull=True, starts_at__lte=moment, ends_at__gt=moment
-    ).values_list("delegator_id", "department_id")
-    pairs = list(delegated)
-    if pairs:
-        condition = Q()
-        for delegator_id, department_id in pairs:
-            condition |= Q(user_id=delegator_id, object_pk=str(department_id))
-        own |= {int(pk) for pk in holders.filter(condition).values_list("object_pk", flat=True)}
-    return own
+    running_delegation = (
+        Delegation.objects.filter(
+            delegate_id=user.pk,
+            revoked_at__isnull=True,
+            starts_at__lte=moment,
+            ends_at__gt=moment,
+            delegator_id=OuterRef("user_id"),
+        )
+        # guardian stores the object's key as text: compare as text, so no cast can fail.
+        .annotate(department_key=Cast("department_id", CharField()))
+        .filter(department_key=OuterRef("object_pk"))
+    )
+    keys = (
+        _holder_department_ids(perm=perm)
+        .filter(Q(user_id=user.pk) | Exists(running_delegation))
+        .values_list("object_pk", flat=True)
+    )
+    return {int(key) for key in keys}
 
 
 def departments_for(*, user: User, perm: str, at: datetime.datetime | None = None) -> QuerySet[Department]:

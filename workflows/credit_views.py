@@ -10,13 +10,14 @@ from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 from viewflow.workflow.models import Process, Task
 from viewflow.workflow.status import STATUS
 
 from core.exceptions import DomainError
-from credit import ledger_services, permissions, selectors
+from credit import ledger_services, permissions, scoring, selectors
 from credit.ledger_forms import CreditRequestForm, RequestDecisionForm
 from credit.ledger_models import CreditRequest, LedgerEntry
 from workflows.credit_flows import flow_for
@@ -54,10 +55,6 @@ def request_start(request: HttpRequest, pk: int, seq: int, kind: str) -> HttpRes
                 _("Submitted. The credit office decides by %(date)s.") % {"date": credit_request.due_on.isoformat()},
             )
             return redirect("credit:credit", pk=enterprise.pk)
-    from django.utils import timezone
-
-    from credit import scoring
-
     repair_from = scoring.add_months(entry.occurred_at, entry.kind.min_window_months)
     context = {
         "enterprise": enterprise,

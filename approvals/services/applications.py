@@ -95,8 +95,10 @@ def _transition(
     data: dict[str, Any] | None = None,
     **fields: Any,
 ) -> Application:
-    """Compare-and-swap the status (exactly one row must change), then write the history event."""
-    current = Application.objects.select_for_update().only("status").get(pk=application.pk).status
+    """Lock the row, compare-and-swap the status (exactly one row must change), write the history
+    event, and bring ``application`` up to date in memory (keeping what it had loaded)."""
+    locked = Application.objects.select_for_update().get(pk=application.pk)
+    current = locked.status
     if current not in allowed_from:
         raise ApplicationError(
             "application_state_changed",
@@ -104,8 +106,9 @@ def _transition(
             % {"status": Status(current).label},
             status=current,
         )
+    now = timezone.now()
     changed = Application.objects.filter(pk=application.pk, status=current).update(
-        status=to_status, updated_at=timezone.now(), **fields
+        status=to_status, updated_at=now, **fields
     )
     if changed != 1:  # pragma: no cover - guarded by the row lock above
         raise ApplicationError("application_state_changed", _("The application changed meanwhile. Reload the page."))
@@ -119,7 +122,13 @@ def _transition(
         department=department,
         data=data,
     )
-    application.refresh_from_db()
+    for field in Application._meta.concrete_fields:
+        if not field.is_relation:
+            setattr(application, field.attname, getattr(locked, field.attname))
+    application.status = to_status
+    application.updated_at = now
+    for name, value in fields.items():
+        setattr(application, name, value)
     return application
 
 
@@ -474,16 +483,17 @@ def step_open(*, application: Application, kind: str, department: Department, ta
 
 
 def step_claim(*, step: Step, actor: User) -> Step:
-    Step.objects.filter(pk=step.pk).update(claimed_by=actor, claimed_at=timezone.now())
+    now = timezone.now()
+    Step.objects.filter(pk=step.pk).update(claimed_by=actor, claimed_at=now)
     _event(step.application, actor=actor, action="step_claimed", department=step.department, data={"step": step.kind})
-    step.refresh_from_db()
+    step.claimed_by, step.claimed_at = actor, now
     return step
 
 
 def step_release(*, step: Step, actor: User) -> Step:
     Step.objects.filter(pk=step.pk).update(claimed_by=None, claimed_at=None)
     _event(step.application, actor=actor, action="step_released", department=step.department, data={"step": step.kind})
-    step.refresh_from_db()
+    step.claimed_by, step.claimed_at = None, None
     return step
 
 
