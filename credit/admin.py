@@ -235,3 +235,88 @@ class MembershipAdmin(admin.ModelAdmin):
             "title": title,
         }
         return render(request, "admin/credit/membership/decide.html", context, status=400 if form.errors else 200)
+
+
+# --- credit ledger --------------------------------------------------------------------------------
+
+from credit import ledger_services  # noqa: E402
+from credit.ledger_models import CreditEntryKind, LedgerEntry  # noqa: E402
+
+
+@admin.register(CreditEntryKind)
+class CreditEntryKindAdmin(admin.ModelAdmin):
+    """The catalogue of entry kinds. Saving a change makes the next version (the old one stays, with
+    the entries recorded under it); nothing is ever edited in place or deleted."""
+
+    list_display = (
+        "code",
+        "version",
+        "name",
+        "default_points",
+        "tier",
+        "min_window_months",
+        "max_window_months",
+        "forces_grade_d",
+        "effect",
+        "is_current",
+    )
+    list_filter = ("is_current", "tier", "effect")
+    search_fields = ("code", "name", "name_en")
+    fields = (
+        "code",
+        "version",
+        "name",
+        "name_en",
+        "default_points",
+        "tier",
+        "min_window_months",
+        "max_window_months",
+        "forces_grade_d",
+        "effect",
+        "is_current",
+    )
+
+    def get_readonly_fields(self, request, obj=None):  # type: ignore[no-untyped-def]
+        if obj is None:
+            return ("version", "is_current")
+        if not obj.is_current:
+            return self.fields
+        return ("code", "version", "effect", "is_current")
+
+    def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
+        if not change:
+            obj.version, obj.is_current = 1, True
+            super().save_model(request, obj, form, change)
+            return
+        changes = {name: form.cleaned_data[name] for name in form.changed_data if name in form.cleaned_data}
+        if not changes:
+            return
+        original = CreditEntryKind.objects.get(pk=obj.pk)
+        try:
+            revised = ledger_services.entry_kind_revise(actor=request.user, kind=original, **changes)
+        except DomainError as exc:
+            raise PermissionDenied(str(exc.message)) from exc
+        obj.pk = revised.pk
+        messages.info(request, _("Saved as version %(version)s.") % {"version": revised.version})
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+
+@admin.register(LedgerEntry)
+class LedgerEntryAdmin(admin.ModelAdmin):
+    """Read-only: entries are appended by the services only."""
+
+    list_display = ("seq", "enterprise", "kind_code", "points", "occurred_at", "recorded_at", "source_type")
+    list_select_related = ("enterprise",)
+    search_fields = ("enterprise__uscc", "enterprise__name", "document_number")
+    list_filter = ("source_type", "hash_algorithm")
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False

@@ -171,3 +171,15 @@ class Membership(models.Model):
             return True
         assert self.valid_from is not None and self.valid_until is not None
         return self.valid_from <= day <= self.valid_until
+
+
+# The ledger models live in their own module; importing them here registers them with the app.
+from credit.ledger_models import (  # noqa: E402, F401
+    CreditEntryKind,
+    CreditRequest,
+    GradeSnapshot,
+    ImportBatch,
+    LedgerEntry,
+    LedgerHead,
+    ManualEntryProposal,
+)

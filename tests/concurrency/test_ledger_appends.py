@@ -54,3 +54,18 @@ def test_concurrent_appends_never_fork_or_leave_a_gap():
     assert LedgerHead.objects.get().seq == THREADS * APPENDS
     recorded = list(LedgerEntry.objects.order_by("seq").values_list("recorded_at", flat=True))
     assert recorded == sorted(recorded)  # recorded_at never goes backwards along the chain
+
+
+def test_two_concurrent_repairs_of_one_entry_append_one():
+    from core.exceptions import DomainError
+
+    enterprise = factories.EnterpriseFactory()
+    original = append(enterprise, days_ago=200)
+    results = run_concurrently(
+        *(lambda: append(enterprise, "repair", reverses=original, days_ago=0) for _ in range(4)), timeout=60
+    )
+    appended = [r for r in results if isinstance(r, LedgerEntry)]
+    refused = [r for r in results if isinstance(r, DomainError)]
+    assert len(appended) == 1 and len(refused) == 3, results
+    assert {r.code for r in refused} == {"already_ended"}
+    assert LedgerEntry.objects.filter(reverses=original).count() == 1

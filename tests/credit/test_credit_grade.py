@@ -82,3 +82,43 @@ def test_stored_snapshots_equal_a_recomputation(enterprise):
             result.rule_version,
         )
         assert snapshot.contributing == [c.seq for c in result.contributing]
+
+
+def test_the_cached_grade_equals_a_recomputation_at_every_instant(enterprise):
+    append(enterprise, "penalty_simplified", days_ago=80)  # minor: ends at 3 months
+    append(enterprise, "admin_penalty", days_ago=30)
+    start = timezone.now()
+    first = ledger_services.credit_grade_current(enterprise=enterprise, as_of=start)
+    assert not first.from_snapshot
+    for days in (0, 1, 5, 9, 11, 20, 40, 400):
+        moment = start + datetime.timedelta(days=days)
+        cached = ledger_services.credit_grade_current(enterprise=enterprise, as_of=moment)
+        fresh = ledger_selectors.credit_grade_as_of(enterprise=enterprise, as_of=moment)
+        assert (cached.grade, cached.score, cached.contributing) == (
+            fresh.grade,
+            fresh.score,
+            tuple(c.seq for c in fresh.contributing),
+        ), days
+    assert ledger_services.credit_grade_current(enterprise=enterprise, as_of=start).from_snapshot
+    append(enterprise, "court_dishonest_debtor", days_ago=1)  # a new entry invalidates the snapshot
+    now = ledger_services.credit_grade_current(enterprise=enterprise)
+    assert not now.from_snapshot and now.grade == "D"
+
+
+def test_a_snapshot_of_a_past_instant_is_not_reused_after_later_entries(enterprise):
+    append(enterprise, "admin_penalty", days_ago=60)
+    past = timezone.now()
+    append(enterprise, "court_dishonest_debtor", days_ago=3)  # recorded after `past`
+    ledger_services.grade_snapshot_store(enterprise=enterprise, as_of=past)
+    current = ledger_services.credit_grade_current(enterprise=enterprise)
+    assert current.grade == "D" and not current.from_snapshot
+
+
+def test_grouped_facts_stream_equals_per_enterprise_facts(enterprise, peer_enterprise):
+    for number in range(6):
+        append(enterprise if number % 2 else peer_enterprise, days_ago=number)
+    grouped = dict(ledger_selectors.entry_facts_grouped())
+    assert grouped == {
+        enterprise.pk: ledger_selectors.entry_facts(enterprise=enterprise),
+        peer_enterprise.pk: ledger_selectors.entry_facts(enterprise=peer_enterprise),
+    }

@@ -122,3 +122,22 @@ def test_manual_entry_needs_justification_and_credit_office(enterprise, auditor)
         ledger_services.manual_entry_propose(actor=auditor, justification="j", **values)
     assert caught.value.code == "not_credit_office"
     assert ManualEntryProposal.objects.count() == 0
+
+
+def test_import_command_reports_and_is_idempotent(enterprise, tmp_path):
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(_csv(f"{enterprise.uscc},tax_grade_a,2026-13-01,1号,,"))
+    out = StringIO()
+    with pytest.raises(CommandError):
+        call_command("ledger_import", str(bad), authority="税务", stdout=out, stderr=StringIO())
+    assert "date_invalid" in out.getvalue() and LedgerEntry.objects.count() == 0
+    good = tmp_path / "good.csv"
+    good.write_bytes(_csv(f"{enterprise.uscc},tax_grade_a,2026-03-01,1号,,"))
+    call_command("ledger_import", str(good), authority="税务", stdout=StringIO(), stderr=StringIO())
+    call_command("ledger_import", str(good), authority="税务", stdout=StringIO(), stderr=StringIO())
+    assert LedgerEntry.objects.count() == 1

@@ -157,3 +157,51 @@ def test_auditor_bad_as_of_is_a_form_error_not_a_500(client, auditor, enterprise
 def test_non_auditors_get_404_in_the_ledger_console(client, owner):
     client.force_login(owner)
     assert client.get(reverse("credit_audit:ledger")).status_code == 404
+
+
+def test_credit_office_home_query_count_does_not_grow(client, credit_officer, enterprise):
+    from django.utils import timezone
+
+    from credit import ledger_services
+
+    client.force_login(credit_officer)
+
+    def fill(count: int) -> None:
+        for _ in range(count):
+            maker = factories.staff_with_role("credit_office")
+            ledger_services.manual_entry_propose(
+                actor=maker,
+                enterprise=factories.EnterpriseFactory(),
+                kind=kind("manual_adjustment"),
+                points=-3,
+                occurred_on=timezone.localdate(),
+                deciding_authority="信用办",
+                reason="r",
+                justification="j",
+            )
+            entry = append(enterprise, days_ago=120)
+            owner = factories.MembershipFactory(enterprise=enterprise, confirmed=True).user
+            ledger_services.credit_request_submit(
+                actor=owner, enterprise=enterprise, entry=entry, kind="objection", statement="s", evidence="e"
+            )
+
+    fill(1)
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(reverse("credit_office:home")).status_code == 200
+    fill(6)
+    with CaptureQueriesContext(connection) as many:
+        client.get(reverse("credit_office:home"))
+    assert len(many) == len(few)
+
+
+def test_auditor_credit_page_query_count_does_not_grow(client, auditor, enterprise):
+    client.force_login(auditor)
+    append(enterprise)
+    url = reverse("credit_audit:enterprise", args=[enterprise.pk])
+    with CaptureQueriesContext(connection) as few:
+        client.get(url)
+    for number in range(15):
+        append(enterprise, "inspection_passed", recorded_by=factories.UserFactory(staff=True), days_ago=number)
+    with CaptureQueriesContext(connection) as many:
+        client.get(url)
+    assert len(many) == len(few)

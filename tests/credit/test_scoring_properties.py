@@ -139,3 +139,58 @@ def test_thresholds_and_explanation():
     reasons = {e.seq: e.reason for e in result.excluded}
     assert reasons == {2: scoring.EXPIRED, 3: scoring.REPAIRED, 4: scoring.CORRECTION}
     assert scoring.grade_as_of(facts, now - datetime.timedelta(days=1)).score == 45
+
+
+@settings(max_examples=200, deadline=None)
+@given(ledgers(), instants, st.floats(0, 1, exclude_max=True))
+def test_result_is_unchanged_until_stable_until(facts, as_of, fraction):
+    """What makes a stored snapshot exact between its instant and ``stable_until``."""
+    first = scoring.grade_as_of(facts, as_of)
+    horizon = first.stable_until or as_of + datetime.timedelta(days=4000)
+    span = horizon - as_of
+    later = as_of + min(span * fraction, span - datetime.timedelta(microseconds=1))
+    known = [f for f in facts if f.recorded_at <= as_of]  # nothing recorded in between
+    second = scoring.grade_as_of(known, later)
+    assert (second.grade, second.score, [c.seq for c in second.contributing]) == (
+        first.grade,
+        first.score,
+        [c.seq for c in first.contributing],
+    )
+
+
+_text = st.text(st.characters(codec="utf-8"), max_size=30)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.fixed_dictionaries(
+        {
+            "seq": st.integers(1, 10**12),
+            "enterprise_uscc": _text,
+            "kind_code": _text,
+            "kind_version": st.integers(1, 99),
+            "points": st.integers(-1000, 1000),
+            "occurred_at": st.datetimes(timezones=st.just(datetime.UTC)),
+            "recorded_at": st.datetimes(timezones=st.just(datetime.UTC)),
+            "deciding_authority": _text,
+            "document_number": _text,
+            "legal_basis": _text,
+            "source_type": _text,
+            "source_id": _text,
+            "reason": _text,
+            "recorded_by": st.none() | st.integers(1, 10**9),
+            "approved_by": st.none() | st.integers(1, 10**9),
+            "reverses": st.none() | st.integers(1, 10**9),
+            "hash_algorithm": st.sampled_from(["sha256", "sm3"]),
+            "prev_hash": st.text("0123456789abcdef", min_size=64, max_size=64),
+        }
+    )
+)
+def test_canonical_form_fast_paths_equal_the_definition(fields):
+    from credit import ledger_hashing
+
+    reference = ledger_hashing.canonical_bytes_reference(fields)
+    assert ledger_hashing.canonical_bytes(fields) == reference
+    as_text = {k: (ledger_hashing._utc(v) if isinstance(v, datetime.datetime) else v) for k, v in fields.items()}
+    row = [as_text[name] for name in ledger_hashing.CANONICAL_FIELDS_V1]
+    assert ledger_hashing.entry_hash_of_row(row) == ledger_hashing.digest(reference, fields["hash_algorithm"])

@@ -56,7 +56,10 @@ def test_file_accept_review_decide_verify(browser, live_server, bureau, owner, e
     page.fill("#id_contact_name", "张三")
     page.fill("#id_contact_phone", "13800000000")
     first = version.materials.get(position=1)
-    page.set_input_files(f"#id_material_{first.pk}", files=[{"name": "申请书.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4\n%%EOF\n"}])
+    page.set_input_files(
+        f"#id_material_{first.pk}",
+        files=[{"name": "申请书.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4\n%%EOF\n"}],
+    )
     shot(page, "1_file")
     page.click("button[name=submit]")
     page.wait_for_url("**/submitted/")
