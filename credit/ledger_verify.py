@@ -236,32 +236,6 @@ def _verify_range(
 # Ledgers smaller than this are verified in one process (and always inside a test's transaction).
 PARALLEL_MIN_ENTRIES = 200_000
 
-_shared_counter: Any = None
-
-
-def _verify_chunk(bounds: tuple[int, int, dict[int, Anchor]]) -> tuple[VerifyReport, set[int]]:
-    """Worker process: one range of the chain, with its own database connection."""
-    lower, upper, by_seq = bounds
-    start_hash = LedgerEntry.objects.filter(seq=lower).values_list("entry_hash", flat=True).first()
-    if lower == 0:
-        start_hash = ledger_hashing.GENESIS_HASH
-
-    def tick(count: int) -> None:
-        with _shared_counter.get_lock():
-            _shared_counter.value += count
-
-    try:
-        return _verify_range(start_after=lower, start_hash=start_hash, until=upper, by_seq=by_seq, tick=tick)
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-
-
-def _init_worker(counter: Any) -> None:
-    global _shared_counter
-    _shared_counter = counter
-
 
 def _verify_parallel(
     *, anchors: dict[int, Anchor], last_seq: int, total: int, workers: int, progress: Callable[[int, int], None] | None
@@ -273,16 +247,24 @@ def _verify_parallel(
 
     from django.db import connections
 
+    from credit import ledger_verify_worker as worker
+
     step = -(-last_seq // workers)
     bounds = []
     for lower in range(0, last_seq, step):
         upper = min(last_seq, lower + step)
         bounds.append((lower, upper, {s: a for s, a in anchors.items() if lower < s <= upper}))
-    connections.close_all()  # forked children must not share the parent's connection
-    context = multiprocessing.get_context("fork")
+    # Spawned, not forked: a fork copies whatever locks the parent's other threads (a live server,
+    # a browser driver, logging) hold at that instant, and a child can wait on them for ever.
+    database = {
+        key: value
+        for key, value in connections["default"].settings_dict.items()
+        if key in ("NAME", "USER", "PASSWORD", "HOST", "PORT", "OPTIONS")
+    }
+    context = multiprocessing.get_context("spawn")
     counter = context.Value("q", 0)
-    with context.Pool(len(bounds), initializer=_init_worker, initargs=(counter,)) as pool:
-        pending = pool.map_async(_verify_chunk, bounds)
+    with context.Pool(len(bounds), initializer=worker.init, initargs=(counter, database)) as pool:
+        pending = pool.map_async(worker.verify_chunk, bounds)
         while not pending.ready():
             pending.wait(0.5)
             if progress is not None:
