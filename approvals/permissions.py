@@ -101,6 +101,12 @@ def user_may_inspect(*, user: User, department: Department) -> bool:
     return user_may_act_for_department(user=user, perm=INSPECT, department=department)
 
 
+def user_may_handle_case(*, user: User, department: Department) -> bool:
+    """A reviewer or decision maker of ``department``: may request material, suspend or resume the
+    clock on its behalf."""
+    return user_may_review(user=user, department=department) or user_may_decide(user=user, department=department)
+
+
 def _has_global(user: User, perm: str) -> bool:
     return _is_working_staff(user) and user.has_perm(perm)
 

@@ -300,11 +300,7 @@ def staff_application(request: HttpRequest, pk: int) -> HttpResponse:
 def _acting_departments(user: User, application: Application) -> list[Department]:
     version = application.item_version
     candidates = [version.lead_department, *version.co_review_departments.all()]
-    return [
-        d
-        for d in candidates
-        if permissions.user_may_review(user=user, department=d) or permissions.user_may_decide(user=user, department=d)
-    ]
+    return [d for d in candidates if permissions.user_may_handle_case(user=user, department=d)]
 
 
 @login_required

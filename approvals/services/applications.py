@@ -132,6 +132,14 @@ def _transition(
     return application
 
 
+def _lock_under_review(application: Application) -> Application:
+    """Lock the row of an accepted, undecided application (clock actions need one)."""
+    locked = Application.objects.select_for_update().get(pk=application.pk)
+    if locked.status not in (Status.IN_REVIEW, Status.AWAITING_DECISION):
+        raise ApplicationError("application_state_changed", _("The application is not under review."))
+    return locked
+
+
 def _require_member(actor: User, application: Application) -> None:
     if credit_selectors.enterprise_get_for_user(user=actor, pk=application.enterprise_id) is None:
         raise ApplicationError("not_found", _("No such application."))
@@ -640,16 +648,11 @@ def application_supplement_after_acceptance(
     """A reviewer or the lead department asks for supplementary material: the clock is suspended
     until the applicant answers. Errors: ``permission_denied``, ``supplement_items_required``,
     ``supplement_open``, ``application_state_changed``."""
-    if not (
-        permissions.user_may_review(user=actor, department=department)
-        or permissions.user_may_decide(user=actor, department=department)
-    ):
+    if not permissions.user_may_handle_case(user=actor, department=department):
         raise ApplicationError("permission_denied", _("You may not ask for material on behalf of this department."))
     items = _supplement_items(application, material_ids, other)
     with transaction.atomic():
-        locked = Application.objects.select_for_update().get(pk=application.pk)
-        if locked.status not in (Status.IN_REVIEW, Status.AWAITING_DECISION):
-            raise ApplicationError("application_state_changed", _("The application is not under review."))
+        locked = _lock_under_review(application)
         if (
             locked.clock_suspended
             or SupplementNotice.objects.filter(application=application, answered_at__isnull=True).exists()
@@ -730,18 +733,13 @@ def application_suspend(
     """Open an excluded period of art. 45 (expert review, testing, site inspection, hearing): the
     clock stops. Errors: ``permission_denied``, ``reason_invalid``, ``comment_required``,
     ``clock_already_suspended``, ``application_state_changed``."""
-    if not (
-        permissions.user_may_review(user=actor, department=department)
-        or permissions.user_may_decide(user=actor, department=department)
-    ):
+    if not permissions.user_may_handle_case(user=actor, department=department):
         raise ApplicationError("permission_denied", _("You may not suspend the clock for this department."))
     if reason not in ClockEvent.Reason.values or reason == ClockEvent.Reason.SUPPLEMENT:
         raise ApplicationError("reason_invalid", _("Choose expert review, testing, site inspection or hearing."))
     text = _require_text(comment, "comment_required", _("Describe the excluded period."))
     with transaction.atomic():
-        locked = Application.objects.select_for_update().get(pk=application.pk)
-        if locked.status not in (Status.IN_REVIEW, Status.AWAITING_DECISION):
-            raise ApplicationError("application_state_changed", _("The application is not under review."))
+        locked = _lock_under_review(application)
         if locked.clock_suspended:
             raise ApplicationError("clock_already_suspended", _("The clock is already suspended."))
         _clock(application, ClockEvent.Kind.SUSPENDED, actor=actor, reason=reason, comment=text)
@@ -764,10 +762,7 @@ def application_resume(
     """Close an excluded period; the deadline moves later by the working days it lasted. Errors:
     ``permission_denied``, ``clock_not_suspended``, ``supplement_open`` (a supplement request is
     closed by the applicant's answer, not here)."""
-    if not (
-        permissions.user_may_review(user=actor, department=department)
-        or permissions.user_may_decide(user=actor, department=department)
-    ):
+    if not permissions.user_may_handle_case(user=actor, department=department):
         raise ApplicationError("permission_denied", _("You may not resume the clock for this department."))
     with transaction.atomic():
         locked = Application.objects.select_for_update().get(pk=application.pk)
@@ -799,9 +794,7 @@ def application_extend(*, actor: User, application: Application, days: int, reas
     if days < 1:
         raise ApplicationError("extension_days_invalid", _("An extension is at least one working day."))
     with transaction.atomic():
-        locked = Application.objects.select_for_update().get(pk=application.pk)
-        if locked.status not in (Status.IN_REVIEW, Status.AWAITING_DECISION):
-            raise ApplicationError("application_state_changed", _("The application is not under review."))
+        _lock_under_review(application)
         used = (
             ClockEvent.objects.filter(application=application, kind=ClockEvent.Kind.EXTENDED).aggregate(
                 total=Sum("days")
