@@ -240,7 +240,7 @@ class ApprovalItemAdmin(admin.ModelAdmin):
 class RequiredMaterialInline(admin.TabularInline):
     model = RequiredMaterial
     extra = 1
-    fields = ("position", "name", "description", "mandatory", "may_be_missing")
+    fields = ("position", "name", "description", "mandatory", "may_be_missing", "replaced_by_commitment")
 
     def _editable(self, obj) -> bool:  # type: ignore[no-untyped-def]
         return obj is None or obj.status == ApprovalItemVersion.Status.DRAFT
@@ -441,3 +441,6 @@ class CalendarVersionAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
         return False
+
+
+from approvals import campaign_admin  # noqa: E402, F401  (campaigns and conflicts of interest)

@@ -6,8 +6,27 @@ from __future__ import annotations
 from typing import Any
 
 
-def _m(name: str, *, mandatory: bool = True, may_be_missing: bool = False, description: str = "") -> dict[str, Any]:
-    return {"name": name, "mandatory": mandatory, "may_be_missing": may_be_missing, "description": description}
+def _m(
+    name: str,
+    *,
+    mandatory: bool = True,
+    may_be_missing: bool = False,
+    description: str = "",
+    replaced_by_commitment: bool = False,
+) -> dict[str, Any]:
+    return {
+        "name": name,
+        "mandatory": mandatory,
+        "may_be_missing": may_be_missing,
+        "description": description,
+        "replaced_by_commitment": replaced_by_commitment,
+    }
+
+
+_LIABILITY = (
+    "申请人知悉：如所作承诺不实，审批机关将依法撤销审批决定并注销证照，将虚假承诺记入企业信用记录（严重失信），"
+    "在信用修复前不得再适用告知承诺制，并依法追究相应法律责任。"
+)
 
 
 DEMO_ITEMS: list[dict[str, Any]] = [
@@ -144,5 +163,57 @@ DEMO_ITEMS: list[dict[str, Any]] = [
         "certificate_name": "医疗机构执业许可证",
         "certificate_validity_months": 60,
         "materials": [_m("医疗机构执业登记申请书"), _m("医疗机构用房产权证明或使用证明"), _m("医务人员资格证书")],
+    },
+    {
+        "code": "SC-101",
+        "name": "食品小作坊登记（告知承诺）",
+        "legal_basis": "《辽宁省食品生产加工小作坊和食品摊贩管理条例》；《国务院办公厅关于全面推行证明事项和涉企经营许可事项告知承诺制的指导意见》（国办发〔2020〕42号）",
+        "lead": "SY-SPJ-SC",
+        "co_review": [],
+        "statutory_limit_days": 20,
+        "promised_limit_days": 1,
+        "review_limit_days": 1,
+        "reform_mode": "commitment",
+        "certificate_name": "食品小作坊登记证",
+        "certificate_validity_months": 36,
+        "commitment_min_grade": "B",
+        "commitment_notice": "申请人承诺：生产加工场所与登记地址一致，布局合理，远离污染源；从业人员均持有有效健康证明；"
+        "生产加工的食品品种在登记范围之内。" + _LIABILITY,
+        "proofs_waived": "生产加工场所使用证明；从业人员健康证明",
+        "verification_method": "现场核查",
+        "verification_window_days": 20,
+        "supervising": "SY-SPJ-SC",
+        "inspection_checklist": ["生产加工场所与登记地址一致", "从业人员持有有效健康证明", "食品品种在登记范围内"],
+        "materials": [
+            _m("食品小作坊登记申请表"),
+            _m("生产加工场所使用证明", replaced_by_commitment=True),
+            _m("从业人员健康证明", replaced_by_commitment=True),
+        ],
+    },
+    {
+        "code": "JS-101",
+        "name": "建筑业企业资质（施工劳务）备案（告知承诺）",
+        "legal_basis": "《建筑业企业资质管理规定》；住房和城乡建设部关于建设工程企业资质审批告知承诺制的规定",
+        "lead": "SY-SPJ-JS",
+        "co_review": [],
+        "statutory_limit_days": 20,
+        "promised_limit_days": 1,
+        "review_limit_days": 1,
+        "reform_mode": "commitment",
+        "certificate_name": "施工劳务资质证书",
+        "certificate_validity_months": 60,
+        "commitment_min_grade": "A",
+        "commitment_notice": "申请人承诺：企业净资产、技术负责人及技术工人数量符合施工劳务资质标准，所填人员社保缴纳真实。"
+        + _LIABILITY,
+        "proofs_waived": "技术负责人职称证明；技术工人职业技能证书",
+        "verification_method": "书面核查与现场核查",
+        "verification_window_days": 30,
+        "supervising": "SY-SPJ-JS",
+        "inspection_checklist": ["净资产符合标准", "技术负责人在岗", "技术工人持证上岗"],
+        "materials": [
+            _m("资质申请表"),
+            _m("技术负责人职称证明", replaced_by_commitment=True),
+            _m("技术工人职业技能证书", replaced_by_commitment=True),
+        ],
     },
 ]

@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from approvals import clock, permissions, selectors
-from approvals.models import Application, ApprovalItemVersion, Certificate, Delegation, Department
+from approvals.models import Application, ApprovalItemVersion, Certificate, Delegation, Department, InspectionTask
 from core.models import AuditEvent
 from core.services import audit_read_record
 from credit import selectors as credit_selectors
@@ -63,6 +63,9 @@ def workbench_home(request: HttpRequest) -> HttpResponse:
         "is_supervisor": permissions.user_is_supervisor(user=request.user)
         or permissions.user_is_auditor(user=request.user),
         "assignments": permissions.roles_of(user=request.user),
+        "inspections_open": InspectionTask.objects.filter(Q(inspector_1=request.user) | Q(inspector_2=request.user))
+        .exclude(status=InspectionTask.Status.CLOSED)
+        .count(),
         "acting_for": Delegation.objects.filter(
             delegate=request.user, revoked_at__isnull=True, ends_at__gt=now
         ).select_related("delegator", "department"),
@@ -155,9 +158,17 @@ def supervision(request: HttpRequest) -> HttpResponse:
             .order_by("due_on")[:200]
         )
     )
+    inspection_tasks = list(
+        InspectionTask.objects.exclude(status=InspectionTask.Status.CLOSED)
+        .select_related("enterprise", "application", "campaign", "department", "inspector_1", "inspector_2")
+        .order_by("due_on", "id")[:500]
+    )
+    for task in inspection_tasks:
+        task.band = clock.warning_band(task.due_on, today=today, calendar=calendar)
     context = {
         "applications": applications,
         "overdue_steps": overdue_steps,
+        "inspection_tasks": inspection_tasks,
         "calendar_warnings": selectors.calendar_warnings(),
     }
     return render(request, "approvals/supervision.html", context)
@@ -182,7 +193,7 @@ def service_guide(request: HttpRequest, code: str) -> HttpResponse:
     """The service guide (办事指南) of one item's published version."""
     version = (
         ApprovalItemVersion.objects.filter(item__code=code, status=ApprovalItemVersion.Status.PUBLISHED)
-        .select_related("item", "lead_department", "desk_department")
+        .select_related("item", "lead_department", "desk_department", "supervising_department")
         .first()
     )
     if version is None:

@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
+from approvals import campaign_urls
 from approvals import urls as approvals_urls
 from approvals import views as approvals_views
 from credit import views as credit_views
@@ -23,11 +24,15 @@ urlpatterns = [
     path("accounts/register/", credit_views.register, name="register"),
     path("portal/", include(workflow_urls.portal_patterns)),
     path("portal/", include("credit.urls")),
+    path("workbench/campaigns/", include(campaign_urls.staff_patterns)),
     path("workbench/", include(workflow_urls.workbench_patterns)),
+    path("workbench/inspections/", include(workflow_urls.supervision_patterns)),
     path("", include(approvals_urls.public_patterns)),
     path("", include(workflow_urls.file_patterns)),
     path("audit/credit/", include("credit.audit_urls")),
+    path("audit/campaigns/", include(campaign_urls.audit_patterns)),
     path("audit/", include(approvals_urls.audit_patterns)),
+    path("inspections/", include(campaign_urls.public_patterns)),
     path("credit-office/", include("credit.office_urls")),
     path("", include("workflows.credit_views")),
     path("admin/", admin.site.urls),

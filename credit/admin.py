@@ -320,3 +320,7 @@ class LedgerEntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
         return False
+
+
+# The policy catalogue's screens live in their own module; importing it registers them.
+from credit import policy_admin  # noqa: E402, F401

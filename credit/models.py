@@ -183,3 +183,12 @@ from credit.ledger_models import (  # noqa: E402, F401
     LedgerHead,
     ManualEntryProposal,
 )
+from credit.policy_models import (  # noqa: E402, F401
+    ConstructionProject,
+    Disbursement,
+    EligibilityDecision,
+    Policy,
+    PolicyApplication,
+    PolicyGrant,
+    PolicyVersion,
+)

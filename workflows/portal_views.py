@@ -125,6 +125,8 @@ def application_file(request: HttpRequest, version_pk: int) -> HttpResponse:
         else:
             if submit:
                 return HttpResponseRedirect(reverse("portal:application_submitted", args=[application.pk]))
+            if "commitment" in request.POST and application.status == Application.Status.DRAFT:
+                return HttpResponseRedirect(reverse("portal:commitment", args=[application.pk]))
             messages.success(request, _("Draft saved."))
             return HttpResponseRedirect(
                 reverse("portal:application_file", args=[version.pk]) + f"?draft={application.pk}"

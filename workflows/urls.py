@@ -3,7 +3,7 @@
 from django.urls import path
 
 from approvals import views as approvals_views
-from workflows import portal_views
+from workflows import portal_views, supervision_views
 from workflows import views as wf_views
 
 portal_patterns = (
@@ -19,6 +19,9 @@ portal_patterns = (
             name="supplement_answer",
         ),
         path("applications/<int:pk>/withdraw/", portal_views.application_withdraw, name="application_withdraw"),
+        path("applications/<int:pk>/commitment/", supervision_views.commitment, name="commitment"),
+        path("inspections/", supervision_views.enterprise_inspections, name="inspections"),
+        path("rectifications/<int:pk>/report/", supervision_views.rectification_report, name="rectification_report"),
     ],
     "portal",
 )
@@ -37,4 +40,15 @@ workbench_patterns = (
     "workbench",
 )
 
-file_patterns = [path("files/materials/<int:pk>/", wf_views.material_download, name="material_download")]
+supervision_patterns = (
+    [
+        path("", supervision_views.my_inspections, name="mine"),
+        path("<int:pk>/", supervision_views.task_page, name="task"),
+    ],
+    "supervision",
+)
+
+file_patterns = [
+    path("files/materials/<int:pk>/", wf_views.material_download, name="material_download"),
+    path("files/inspections/<int:pk>/", supervision_views.attachment_download, name="inspection_attachment"),
+]

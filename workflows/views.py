@@ -91,6 +91,14 @@ def application_context(application: Application, *, today: Any = None) -> dict[
         if application.status == Application.Status.APPROVED
         else None,
         "decision": getattr(application, "decision", None) if application.decided_at else None,
+        "commitment": getattr(application, "commitment", None)
+        if application.route == Application.Route.COMMITMENT
+        else None,
+        "inspection_tasks": application.inspection_tasks.select_related("department").prefetch_related(
+            "rectifications", "inspections"
+        )
+        if application.route == Application.Route.COMMITMENT
+        else [],
     }
 
 

@@ -15,8 +15,30 @@ from approvals.models.applications import (
 from approvals.models.calendar import CalendarDay, CalendarVersion, CalendarYear
 from approvals.models.catalogue import ApprovalItem, ApprovalItemVersion, RequiredMaterial
 from approvals.models.organisation import Delegation, Department, Jurisdiction, RoleAssignment
+from approvals.models.supervision import (
+    Campaign,
+    CampaignInspector,
+    CampaignRecusal,
+    CampaignTarget,
+    Commitment,
+    Inspection,
+    InspectionAttachment,
+    InspectionTask,
+    InspectorConflict,
+    RectificationOrder,
+)
 
 __all__ = [
+    "RectificationOrder",
+    "InspectorConflict",
+    "InspectionTask",
+    "InspectionAttachment",
+    "Inspection",
+    "Commitment",
+    "CampaignTarget",
+    "CampaignRecusal",
+    "CampaignInspector",
+    "Campaign",
     "Application",
     "ApplicationEvent",
     "ApplicationMaterial",

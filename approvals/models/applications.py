@@ -36,6 +36,10 @@ class Application(models.Model):
     )
     CLOSED_STATUSES = (Status.APPROVED, Status.REFUSED, Status.NOT_ACCEPTED, Status.WITHDRAWN)
 
+    class Route(models.TextChoices):
+        STANDARD = "standard", _("Standard route")
+        COMMITMENT = "commitment", _("Commitment route (告知承诺)")
+
     reference = models.CharField(_("reference number"), max_length=32, unique=True, null=True, blank=True)
     enterprise = models.ForeignKey(
         "credit.Enterprise", verbose_name=_("enterprise"), on_delete=models.PROTECT, related_name="applications"
@@ -47,6 +51,17 @@ class Application(models.Model):
         ApprovalItemVersion, verbose_name=_("item"), on_delete=models.PROTECT, related_name="applications"
     )
     status = models.CharField(_("status"), max_length=32, choices=Status.choices, default=Status.DRAFT)
+    route = models.CharField(_("route"), max_length=16, choices=Route.choices, default=Route.STANDARD)
+    # The fast-track eligibility decision (credit policy) that granted this application a privilege
+    # (a shorter promised limit, 容缺 acceptance), if any: shown on the application.
+    fast_track_decision = models.ForeignKey(
+        "credit.EligibilityDecision",
+        verbose_name=_("fast track granted by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     form_data = models.JSONField(_("form data"), default=dict, blank=True, encoder=DjangoJSONEncoder)
     idempotency_key = models.UUIDField(_("idempotency key"))
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
@@ -426,8 +441,14 @@ class Decision(models.Model):
     outcome = models.CharField(_("decision"), max_length=16, choices=Outcome.choices)
     reasons = models.TextField(_("reasons"), blank=True)
     override_justification = models.TextField(_("why approved over an objection"), blank=True)
+    # Empty for a decision made on a signed commitment (告知承诺): the system approves on the spot.
     decider = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("decided by"), on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     decided_at = models.DateTimeField(_("decided at"), auto_now_add=True)
     opinions = models.JSONField(_("opinions the decision was based on"), default=list, encoder=DjangoJSONEncoder)

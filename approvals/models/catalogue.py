@@ -70,6 +70,38 @@ class ApprovalItemVersion(models.Model):
     )
     conditions = models.TextField(_("conditions"), blank=True)
     procedure = models.TextField(_("procedure"), blank=True)
+    # Commitment mode (告知承诺): who may use it, the notification shown and signed (versioned with
+    # the item version: a new text is a new version), and the supervision that follows.
+    commitment_min_grade = models.CharField(
+        _("lowest credit grade for the commitment route"),
+        max_length=1,
+        choices=[("A", "A"), ("B", "B"), ("C", "C"), ("D", "D")],
+        blank=True,
+    )
+    commitment_notice = models.TextField(
+        _("commitment notification"),
+        blank=True,
+        help_text=_(
+            "Shown to the applicant and signed: conditions, proofs waived, verification method and window, "
+            "liability for a false commitment."
+        ),
+    )
+    proofs_waived = models.TextField(_("proofs waived by the commitment"), blank=True)
+    verification_method = models.CharField(_("verification method"), max_length=200, blank=True)
+    verification_window_days = models.PositiveSmallIntegerField(
+        _("verification window (working days)"), null=True, blank=True
+    )
+    supervising_department = models.ForeignKey(
+        Department,
+        verbose_name=_("supervising department"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="supervised_item_versions",
+    )
+    inspection_checklist = models.JSONField(
+        _("inspection checklist"), default=list, blank=True, help_text=_("One line per item to check.")
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     published_at = models.DateTimeField(_("published at"), null=True, blank=True)
     published_by = models.ForeignKey(
@@ -98,6 +130,20 @@ class ApprovalItemVersion(models.Model):
                 violation_error_message=_("The promised limit is at least one working day."),
             ),
             models.UniqueConstraint(fields=["item", "number"], name="itemversion_number_unique_per_item"),
+            models.CheckConstraint(
+                condition=~Q(reform_mode="commitment")
+                | (
+                    ~Q(commitment_min_grade="")
+                    & ~Q(commitment_notice="")
+                    & Q(verification_window_days__gte=1)
+                    & Q(supervising_department__isnull=False)
+                ),
+                name="itemversion_commitment_mode_complete",
+                violation_error_message=_(
+                    "A commitment-mode item needs a lowest grade, a notification, a verification window and a "
+                    "supervising department."
+                ),
+            ),
             models.UniqueConstraint(
                 fields=["item"],
                 condition=Q(status="published"),
@@ -134,6 +180,11 @@ class RequiredMaterial(models.Model):
         _("may be missing at acceptance (容缺受理)"),
         default=False,
         help_text=_("A secondary material the desk may accept without, to be supplied later."),
+    )
+    replaced_by_commitment = models.BooleanField(
+        _("replaced by the commitment (告知承诺)"),
+        default=False,
+        help_text=_("On the commitment route the applicant signs instead of supplying this proof."),
     )
 
     class Meta:

@@ -33,10 +33,23 @@ def item_draft_create(
 ) -> ApprovalItemVersion:
     """A new draft version of item ``code`` (the item is created on first use).
 
-    Errors: ``permission_denied``, ``promised_over_statutory``."""
+    Errors: ``permission_denied``, ``promised_over_statutory``, ``commitment_incomplete``."""
     _require_administrator(actor)
     if fields.get("promised_limit_days", 0) > fields.get("statutory_limit_days", 0):
         raise CatalogueError("promised_over_statutory", _("The promised limit cannot exceed the statutory limit."))
+    if fields.get("reform_mode") == ApprovalItemVersion.ReformMode.COMMITMENT and not (
+        fields.get("commitment_min_grade")
+        and (fields.get("commitment_notice") or "").strip()
+        and (fields.get("verification_window_days") or 0) >= 1
+        and fields.get("supervising_department") is not None
+    ):
+        raise CatalogueError(
+            "commitment_incomplete",
+            _(
+                "A commitment-mode item needs a lowest grade, a notification, a verification window and a "
+                "supervising department."
+            ),
+        )
     with transaction.atomic():
         item, _created = ApprovalItem.objects.get_or_create(code=code)
         latest = item.versions.select_for_update().order_by("-number").first()
@@ -102,10 +115,23 @@ def item_version_copy(*, actor: User | None, version: ApprovalItemVersion) -> Ap
             "certificate_validity_months",
             "conditions",
             "procedure",
+            "commitment_min_grade",
+            "commitment_notice",
+            "proofs_waived",
+            "verification_method",
+            "verification_window_days",
+            "supervising_department",
+            "inspection_checklist",
         )
     }
     materials = [
-        {"name": m.name, "description": m.description, "mandatory": m.mandatory, "may_be_missing": m.may_be_missing}
+        {
+            "name": m.name,
+            "description": m.description,
+            "mandatory": m.mandatory,
+            "may_be_missing": m.may_be_missing,
+            "replaced_by_commitment": m.replaced_by_commitment,
+        }
         for m in version.materials.all()
     ]
     return item_draft_create(

@@ -69,6 +69,8 @@ STAFF = [
     ("insp2", "监管检查员 黄磊", [(StaffRole.INSPECTOR, "SY-SPJ-SC")]),
     ("insp3", "监管检查员 林峰", [(StaffRole.INSPECTOR, "SY-SPJ-JS")]),
     ("insp4", "监管检查员 高原", [(StaffRole.INSPECTOR, "SY-SPJ-JS")]),
+    ("insp5", "监管检查员 周敏", [(StaffRole.INSPECTOR, "SY-SPJ-SC")]),
+    ("insp6", "监管检查员 吴迪", [(StaffRole.INSPECTOR, "SY-SPJ-JS")]),
     ("credit1", "信用办 马丽", [(StaffRole.CREDIT_OFFICE, None)]),
     ("credit2", "信用办 罗斌", [(StaffRole.CREDIT_OFFICE, None)]),
     ("policy1", "政策兑现办 宋佳", [(StaffRole.POLICY_OFFICE, None)]),
@@ -148,6 +150,8 @@ class Command(BaseCommand):
         call_command("seed_demo_cases", stdout=self.stdout._out, stderr=self.stderr._out)
         # Final step: the demo credit history and its checkpoint (the credit app's own idempotent command).
         call_command("seed_credit_demo", stdout=self.stdout._out, stderr=self.stderr._out)
+        # Approve-then-supervise cases need the credit history (eligibility reads the grades).
+        call_command("seed_demo_commitments", stdout=self.stdout._out, stderr=self.stderr._out)
         self.print_logins()
 
     # --- steps ------------------------------------------------------------------------------
@@ -274,6 +278,8 @@ class Command(BaseCommand):
             co_review = [Department.objects.get(code=c) for c in fields.pop("co_review")]
             fields["lead_department"] = Department.objects.get(code=fields.pop("lead"))
             fields["desk_department"] = Department.objects.get(code="SY-SPJ-CK")
+            if "supervising" in fields:
+                fields["supervising_department"] = Department.objects.get(code=fields.pop("supervising"))
             version = item_draft_create(
                 actor=None, code=code, co_review_departments=co_review, materials=materials, **fields
             )

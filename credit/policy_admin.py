@@ -1,0 +1,298 @@
+"""Administrator screens for the policy catalogue, its versions and the (read-only) decisions,
+applications, grants and projects. Every change goes through ``credit.policy_services``: a draft
+is edited and published by the services, a published version is read-only, decisions are never
+changed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.html import format_html_join
+from django.utils.translation import gettext_lazy as _
+
+from core.exceptions import DomainError
+from credit import policies, policy_selectors, policy_services
+from credit.policy_models import (
+    ConstructionProject,
+    Disbursement,
+    EligibilityDecision,
+    Policy,
+    PolicyApplication,
+    PolicyGrant,
+    PolicyVersion,
+    PolicyVersionStatus,
+)
+
+
+def _problems(problems: list[policies.Problem]) -> list[str]:
+    return [f"{code} {params}" if params else code for code, params in problems]
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Written by services only; shown to whoever has the view permission."""
+
+    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+
+class PolicyVersionInline(admin.TabularInline):
+    model = PolicyVersion
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    fields = ("number", "status", "note", "published_at", "superseded_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+
+class PolicyForm(forms.ModelForm):
+    class Meta:
+        model = Policy
+        fields = ["code", "name", "name_en", "kind", "legal_basis", "description", "valid_from", "valid_until"]
+
+
+@admin.register(Policy)
+class PolicyAdmin(admin.ModelAdmin):
+    """The catalogue: editable by administrators; a new policy gets an empty draft version 1."""
+
+    form = PolicyForm
+    list_display = ("code", "name", "kind", "valid_from", "valid_until", "published_version")
+    list_filter = ("kind",)
+    search_fields = ("code", "name", "name_en")
+
+    def get_inlines(self, request, obj):  # type: ignore[no-untyped-def]
+        return [PolicyVersionInline] if obj else []
+
+    def get_readonly_fields(self, request, obj=None):  # type: ignore[no-untyped-def]
+        # The code names the policy in stored decisions; the kind decides what the benefits mean.
+        return ("code", "kind", "created_at", "updated_at") if obj else ()
+
+    @admin.display(description=_("Version in force"))
+    def published_version(self, obj: Policy) -> str:
+        version = policy_selectors.policy_version_published(policy=obj)
+        return f"v{version.number}" if version else "—"
+
+    def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
+        data = form.cleaned_data
+        try:
+            if change:
+                changes = {name: data[name] for name in form.changed_data if name in data}
+                changes.pop("code", None)
+                changes.pop("kind", None)
+                if changes:
+                    policy_services.policy_update(actor=request.user, policy=Policy.objects.get(pk=obj.pk), **changes)
+                return
+            created = policy_services.policy_create(
+                actor=request.user,
+                code=data["code"],
+                name=data["name"],
+                name_en=data.get("name_en", ""),
+                kind=data["kind"],
+                legal_basis=data["legal_basis"],
+                description=data.get("description", ""),
+                valid_from=data["valid_from"],
+                valid_until=data.get("valid_until"),
+            )
+        except DomainError as exc:
+            raise PermissionDenied(str(exc.message)) from exc
+        obj.pk = created.pk
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+
+class PolicyVersionForm(forms.ModelForm):
+    class Meta:
+        model = PolicyVersion
+        fields = ["conditions", "benefits", "note"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        problems = policies.conditions_validate(data.get("conditions"))
+        if problems:
+            self.add_error("conditions", _problems(problems))
+        benefits = data.get("benefits")
+        if benefits and self.instance.pk:
+            problems = policies.benefits_validate(self.instance.policy.kind, benefits)
+            if problems:
+                self.add_error("benefits", _problems(problems))
+        return data
+
+
+@admin.register(PolicyVersion)
+class PolicyVersionAdmin(admin.ModelAdmin):
+    """Drafts are edited here; a published or superseded version is read-only. Publishing and
+    "new draft from" are actions that call the services."""
+
+    form = PolicyVersionForm
+    list_display = ("policy", "number", "status", "note", "published_at", "superseded_at")
+    list_filter = ("status", "policy__kind")
+    list_select_related = ("policy",)
+    search_fields = ("policy__code", "policy__name")
+    actions = ["publish_selected", "new_draft_from_selected"]
+    _readonly = (
+        "policy",
+        "number",
+        "status",
+        "conditions",
+        "benefits",
+        "note",
+        "created_at",
+        "created_by",
+        "published_at",
+        "published_by",
+        "superseded_at",
+        "content_digest",
+    )
+
+    def get_fields(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return self._readonly
+
+    def get_readonly_fields(self, request, obj=None):  # type: ignore[no-untyped-def]
+        if obj is not None and obj.status == PolicyVersionStatus.DRAFT:
+            return tuple(f for f in self._readonly if f not in ("conditions", "benefits", "note"))
+        return self._readonly
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False  # drafts come from a new policy or "new draft from"
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        if obj is not None and obj.status != PolicyVersionStatus.DRAFT:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_publish_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm(policy_selectors.PUBLISH_POLICY)
+
+    def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
+        try:
+            policy_services.policy_version_draft_update(
+                actor=request.user,
+                version=obj,
+                conditions=form.cleaned_data["conditions"],
+                benefits=form.cleaned_data["benefits"],
+                note=form.cleaned_data.get("note", ""),
+            )
+        except DomainError as exc:
+            raise PermissionDenied(str(exc.message)) from exc
+
+    @admin.action(description=_("Publish the selected drafts"), permissions=["publish"])
+    def publish_selected(self, request: HttpRequest, queryset: QuerySet[PolicyVersion]) -> None:
+        for version in queryset.select_related("policy"):
+            try:
+                policy_services.policy_version_publish(actor=request.user, version=version)  # type: ignore[arg-type]
+            except DomainError as exc:
+                self.message_user(request, f"{version}: {exc.message}", messages.ERROR)
+            else:
+                self.message_user(request, _("%(version)s published.") % {"version": version}, messages.SUCCESS)
+
+    @admin.action(description=_("New draft from the selected version"), permissions=["draft"])
+    def new_draft_from_selected(self, request: HttpRequest, queryset: QuerySet[PolicyVersion]) -> None:
+        for version in queryset.select_related("policy"):
+            try:
+                draft = policy_services.policy_version_draft_create(
+                    actor=request.user,  # type: ignore[arg-type]
+                    policy=version.policy,
+                    from_version=version,
+                )
+            except DomainError as exc:
+                self.message_user(request, f"{version}: {exc.message}", messages.ERROR)
+            else:
+                self.message_user(request, _("Draft %(version)s created.") % {"version": draft}, messages.SUCCESS)
+
+    def has_draft_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("credit.add_policyversion")
+
+
+@admin.register(EligibilityDecision)
+class EligibilityDecisionAdmin(ReadOnlyAdmin):
+    list_display = ("id", "enterprise", "purpose", "rule_code", "rule_version", "grade", "score", "eligible", "as_of")
+    list_filter = ("purpose", "eligible", "grade")
+    list_select_related = ("enterprise",)
+    search_fields = ("enterprise__uscc", "enterprise__name", "rule_code", "source_id")
+    fields = (
+        "enterprise",
+        "purpose",
+        "policy_version",
+        "rule_code",
+        "rule_version",
+        "source_type",
+        "source_id",
+        "as_of",
+        "grade",
+        "score",
+        "score_rule_version",
+        "eligible",
+        "reason_texts",
+        "hint_texts",
+        "deposit_tier",
+        "deposit_rate",
+        "deposit_amount",
+        "outcome",
+        "rule_snapshot",
+        "known_through_seq",
+        "facts",
+        "context",
+        "input_digest",
+        "actor",
+        "created_at",
+    )
+    readonly_fields = fields
+
+    @admin.display(description=_("Reasons"))
+    def reason_texts(self, obj: EligibilityDecision) -> str:
+        return format_html_join("\n", "<p>{}</p>", ((t,) for t in policy_selectors.decision_reason_texts(obj)))
+
+    @admin.display(description=_("What would change the answer"))
+    def hint_texts(self, obj: EligibilityDecision) -> str:
+        return format_html_join("\n", "<p>{}</p>", ((t,) for t in policy_selectors.decision_hint_texts(obj)))
+
+
+@admin.register(PolicyApplication)
+class PolicyApplicationAdmin(ReadOnlyAdmin):
+    list_display = ("id", "enterprise", "policy", "status", "requested_amount", "submitted_at", "decided_at")
+    list_filter = ("status", "policy")
+    list_select_related = ("enterprise", "policy")
+    search_fields = ("enterprise__uscc", "enterprise__name")
+
+
+class DisbursementInline(admin.TabularInline):
+    model = Disbursement
+    extra = 0
+    can_delete = False
+    fields = ("number", "amount", "paid_on", "reference", "recorded_by", "recorded_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+
+@admin.register(PolicyGrant)
+class PolicyGrantAdmin(ReadOnlyAdmin):
+    list_display = ("id", "enterprise", "policy_version", "amount", "disbursed_total", "term_months", "granted_at")
+    list_select_related = ("enterprise", "policy_version__policy")
+    search_fields = ("enterprise__uscc", "enterprise__name")
+    inlines = [DisbursementInline]
+
+
+@admin.register(ConstructionProject)
+class ConstructionProjectAdmin(ReadOnlyAdmin):
+    list_display = ("name", "enterprise", "contract_amount", "wage_deposit_base", "created_at")
+    list_select_related = ("enterprise",)
+    search_fields = ("name", "reference", "enterprise__uscc", "enterprise__name")
