@@ -446,3 +446,18 @@ def test_supervisor_sees_overdue_verification_red(client, owner, enterprise, sup
     page = client.get(reverse("workbench:supervision"))
     rows = page.context["inspection_tasks"]
     assert [t.band for t in rows if t.pk == task.pk] == ["red"]
+
+
+def test_sweep_records_missed_campaign_style_deadlines_once(owner, enterprise, supervision):
+    _application, task = commit_case(owner, enterprise, supervision)
+    record(
+        task,
+        "rectify",
+        rectification_requirements="整改",
+        rectification_deadline=timezone.localdate() + datetime.timedelta(days=2),
+    )
+    later = timezone.localdate() + datetime.timedelta(days=3)
+    assert services.rectification_deadlines_sweep(today=later) == 1
+    assert services.rectification_deadlines_sweep(today=later) == 0
+    assert LedgerEntry.objects.filter(kind_code="rectification_overdue").count() == 1
+    call_command("rectification_sweep")
