@@ -36,7 +36,17 @@ DEPARTMENT_ROLE_PERMISSIONS: dict[str, str] = {
 # role → the global permissions of its group.
 GLOBAL_ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
     StaffRole.CREDIT_OFFICE: ("credit.work_credit_office", "credit.view_enterprise"),
-    StaffRole.POLICY_OFFICE: ("credit.work_policy_office", "credit.view_enterprise"),
+    StaffRole.POLICY_OFFICE: (
+        "credit.work_policy_office",
+        "credit.view_enterprise",
+        "credit.view_policy",
+        "credit.view_policyversion",
+        "credit.view_eligibilitydecision",
+        "credit.view_policyapplication",
+        "credit.view_policygrant",
+        "credit.view_disbursement",
+        "credit.view_constructionproject",
+    ),
     StaffRole.SUPERVISOR: ("approvals.supervise",),
     StaffRole.AUDITOR: ("approvals.audit", "credit.audit_credit"),
     StaffRole.ADMINISTRATOR: (
@@ -74,6 +84,33 @@ GLOBAL_ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "core.add_user",
         "core.change_user",
         "core.view_auditevent",
+        # the preferential-policy catalogue (issue 6): versions are published through the service
+        "credit.view_policy",
+        "credit.add_policy",
+        "credit.change_policy",
+        "credit.view_policyversion",
+        "credit.add_policyversion",
+        "credit.change_policyversion",
+        "credit.publish_policyversion",
+        "credit.view_eligibilitydecision",
+        "credit.view_policyapplication",
+        "credit.view_policygrant",
+        "credit.view_disbursement",
+        "credit.view_constructionproject",
+        # supervision (issue 5): campaigns and conflicts of interest
+        "approvals.view_campaign",
+        "approvals.add_campaign",
+        "approvals.change_campaign",
+        "approvals.view_campaigntarget",
+        "approvals.view_campaigninspector",
+        "approvals.view_campaignrecusal",
+        "approvals.view_inspectiontask",
+        "approvals.view_inspectorconflict",
+        "approvals.add_inspectorconflict",
+        "approvals.change_inspectorconflict",
+        "approvals.view_commitment",
+        "approvals.view_inspection",
+        "approvals.view_rectificationorder",
     ),
 }
 

@@ -144,12 +144,15 @@ _SCOPE_WITHIN = "within"
 Issue = dict[str, Any]  # {"code": str, "params": {...}}, JSON-ready
 
 
-def commitment_rule(min_grade: str) -> dict[str, Any]:
+def commitment_rule(min_grade: str, *, version: str = COMMITMENT_RULE_VERSION) -> dict[str, Any]:
     """The rule snapshot of the commitment route: grade ≥ ``min_grade``, no active serious entry, no
-    false commitment on record unless repaired or reversed."""
+    false commitment on record unless repaired or reversed. Older versions stay buildable here so
+    that a replay can compare a stored snapshot with what its version meant."""
+    if version != "2026.1":
+        raise ValueError(f"unknown commitment rule version {version!r}")
     return {
         "code": COMMITMENT_RULE_CODE,
-        "version": COMMITMENT_RULE_VERSION,
+        "version": version,
         "kind": None,
         "valid_from": None,
         "valid_until": None,
@@ -476,7 +479,12 @@ def _stops_hint(fact: scoring.EntryFact, until: datetime.datetime) -> Issue:
 
 
 def _matching(
-    state: _State, *, select: Any, scope: str, months: int = 0, count_repaired: bool = False
+    state: _State,
+    *,
+    select: Callable[[scoring.EntryFact], bool],
+    scope: str,
+    months: int = 0,
+    count_repaired: bool = False,
 ) -> list[tuple[scoring.EntryFact, datetime.datetime | None]]:
     """Scoring entries chosen by ``select`` that count against the enterprise at ``state.as_of``,
     each with the instant it stops counting (``None``: only a repair or reversal ends it).
@@ -505,7 +513,7 @@ def _matching(
             if status == scoring.REPAIRED and not count_repaired:
                 continue
             until = scoring.add_months(fact.occurred_at, months)
-            if state.as_of > until:
+            if state.as_of >= until:
                 continue
         found.append((fact, until))
     return found
@@ -515,7 +523,7 @@ def _entry_check(
     state: _State,
     code: str,
     *,
-    select: Any,
+    select: Callable[[scoring.EntryFact], bool],
     scope: str,
     period_months: int = 0,
     count_repaired: bool = False,
@@ -578,7 +586,7 @@ def _serious(fact: scoring.EntryFact) -> bool:
     return fact.tier == scoring.SERIOUS and fact.points < 0
 
 
-def _kind_is(*codes: str) -> Any:
+def _kind_is(*codes: str) -> Callable[[scoring.EntryFact], bool]:
     wanted = frozenset(codes)
     return lambda fact: fact.kind_code in wanted
 

@@ -121,7 +121,11 @@ class PolicyVersion(models.Model):
         ordering = ["policy__code", "-number"]
         permissions = [("publish_policyversion", _("Can publish a policy version"))]
         constraints = [
-            models.UniqueConstraint(fields=["policy", "number"], name="policyversion_number_unique"),
+            models.UniqueConstraint(
+                fields=["policy", "number"],
+                name="policyversion_number_unique",
+                violation_error_message=_("This policy already has a version with this number."),
+            ),
             models.UniqueConstraint(
                 fields=["policy"],
                 condition=Q(status="published"),
@@ -489,7 +493,11 @@ class Disbursement(AppendOnlyModel):
         verbose_name_plural = _("disbursements")
         ordering = ["grant", "number"]
         constraints = [
-            models.UniqueConstraint(fields=["grant", "number"], name="disbursement_number_unique"),
+            models.UniqueConstraint(
+                fields=["grant", "number"],
+                name="disbursement_number_unique",
+                violation_error_message=_("This instalment has already been recorded."),
+            ),
             models.CheckConstraint(
                 condition=Q(amount__gt=0),
                 name="disbursement_amount_positive",

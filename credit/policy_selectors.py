@@ -391,11 +391,12 @@ def _rule_snapshot_problem(decision: EligibilityDecision) -> str:
     if version is None:
         if decision.rule_code != policies.COMMITMENT_RULE_CODE:
             return "unknown rule"
-        conditions = snapshot.get("conditions") or [{}]
-        expected = policies.commitment_rule(str(conditions[0].get("grade", "")))
-        if decision.rule_version == policies.COMMITMENT_RULE_VERSION and snapshot != expected:
-            return "commitment rule"
-        return ""
+        try:
+            grade = str(snapshot["conditions"][0]["grade"])
+            expected = policies.commitment_rule(grade, version=decision.rule_version)
+        except (KeyError, IndexError, TypeError, ValueError):
+            return "not a commitment rule of a known version"
+        return "" if _plain(snapshot) == _plain(expected) else "commitment rule"
     if version.policy.code != decision.rule_code or version.rule_version != decision.rule_version:
         return "policy version"
     if policies.digest(version.content()) != version.content_digest:

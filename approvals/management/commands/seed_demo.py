@@ -152,6 +152,7 @@ class Command(BaseCommand):
         call_command("seed_credit_demo", stdout=self.stdout._out, stderr=self.stderr._out)
         # Approve-then-supervise cases need the credit history (eligibility reads the grades).
         call_command("seed_demo_commitments", stdout=self.stdout._out, stderr=self.stderr._out)
+        call_command("seed_demo_campaign", stdout=self.stdout._out, stderr=self.stderr._out)
         self.print_logins()
 
     # --- steps ------------------------------------------------------------------------------

@@ -141,7 +141,8 @@ class Command(BaseCommand):
         self.inspect(task, "pass", "复查：隔断已设置，整改到位。")
 
     def case_revoked(self, key: uuid.UUID) -> None:
-        task = self.commit(key, "ent_lijing", "沈阳浑南云数科技有限公司")
+        # 东陵生态 (grade A before) falls to D; the demo keeps a B (浑南云数) for the credit screens.
+        task = self.commit(key, "ent_chenchen", "沈阳东陵生态环保科技有限公司")
         self.inspect(task, "false_commitment", "现场核查：登记地址无生产加工场所，承诺不实。")
 
     def case_refused(self, key: uuid.UUID) -> None:
