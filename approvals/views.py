@@ -63,6 +63,8 @@ def workbench_home(request: HttpRequest) -> HttpResponse:
         "is_supervisor": permissions.user_is_supervisor(user=request.user)
         or permissions.user_is_auditor(user=request.user),
         "assignments": permissions.roles_of(user=request.user),
+        "organises_campaigns": permissions.user_is_administrator(user=request.user)
+        or bool(permissions.department_ids_for(user=request.user, perm=permissions.DECIDE)),
         "inspections_open": InspectionTask.objects.filter(Q(inspector_1=request.user) | Q(inspector_2=request.user))
         .exclude(status=InspectionTask.Status.CLOSED)
         .count(),
