@@ -143,7 +143,8 @@ def roles_of(*, user: User) -> list[RoleAssignment]:
 
 
 def user_may_view_application(*, user: User, application: object) -> bool:
-    """Staff of a department that takes part in the application (window, co-review, lead), the
+    """Staff of a department that takes part in the application (window, co-review, lead,
+    supervising department of a commitment-mode item), the
     supervisor and the auditor may read it; enterprise access is decided by membership instead."""
     from approvals.models import Application
 
@@ -154,6 +155,8 @@ def user_may_view_application(*, user: User, application: object) -> bool:
         return True
     version = application.item_version
     involved = {version.desk_department_id, version.lead_department_id}
+    if version.supervising_department_id is not None:  # verifies commitments of the item
+        involved.add(version.supervising_department_id)
     involved |= set(version.co_review_departments.values_list("pk", flat=True))
     mine = {a.department_id for a in roles_of(user=user) if a.department_id is not None}
     if involved & mine:

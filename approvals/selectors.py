@@ -93,6 +93,7 @@ def application_ids_visible_to(*, user: User) -> QuerySet[Any] | None:
             Q(item_version__desk_department_id__in=departments)
             | Q(item_version__lead_department_id__in=departments)
             | Q(item_version__co_review_departments__id__in=departments)
+            | Q(item_version__supervising_department_id__in=departments)
         )
         .values("pk")
         .distinct()

@@ -109,6 +109,13 @@ class StaffAreaMiddleware:
 
 
 def staff_site() -> Site:
+    from workflows.commitment_flows import CommitmentApprovalFlow
     from workflows.flows import StandardApprovalFlow
 
-    return StaffSite(title=_("ReformFlow staff"), viewsets=[StaffFlowViewset(StandardApprovalFlow, icon="assignment")])
+    return StaffSite(
+        title=_("ReformFlow staff"),
+        viewsets=[
+            StaffFlowViewset(StandardApprovalFlow, icon="assignment"),
+            StaffFlowViewset(CommitmentApprovalFlow, icon="verified"),
+        ],
+    )

@@ -461,3 +461,26 @@ def test_sweep_records_missed_campaign_style_deadlines_once(owner, enterprise, s
     assert services.rectification_deadlines_sweep(today=later) == 0
     assert LedgerEntry.objects.filter(kind_code="rectification_overdue").count() == 1
     call_command("rectification_sweep")
+
+
+def test_inspectors_of_the_supervising_department_read_the_case(client, owner, enterprise, supervision):
+    application, task = commit_case(owner, enterprise, supervision)
+    client.force_login(task.inspector_1)
+    assert client.get(reverse("workbench:application", args=[application.pk])).status_code == 200
+    outsider = factories.staff_with_role(StaffRole.INSPECTOR, department=factories.department("别的支队"))
+    client.force_login(outsider)
+    assert client.get(reverse("workbench:application", args=[application.pk])).status_code == 404
+    assert client.get(reverse("supervision:task", args=[task.pk])).status_code == 404
+
+
+def test_staff_frontend_lists_commitment_cases_and_links_to_the_inspection_page(client, owner, enterprise, supervision):
+    application, task = commit_case(owner, enterprise, supervision)
+    client.force_login(task.inspector_1)
+    listing = client.get("/staff/commitmentapproval/flows/")
+    assert listing.status_code == 200
+    flow_task = Task.objects.get(pk=task.flow_task_id)
+    with flow_task.activation() as activation:
+        activation.assign(task.inspector_1)
+    response = client.get(flow_task.flow_task.reverse("execute", args=[flow_task.process_id, flow_task.pk]))
+    assert response.status_code == 303
+    assert response["Location"] == reverse("supervision:task", args=[task.pk])
