@@ -484,3 +484,17 @@ def test_staff_frontend_lists_commitment_cases_and_links_to_the_inspection_page(
     response = client.get(flow_task.flow_task.reverse("execute", args=[flow_task.process_id, flow_task.pk]))
     assert response.status_code == 303
     assert response["Location"] == reverse("supervision:task", args=[task.pk])
+
+
+def test_verification_deadline_skips_the_national_day_holidays(owner, enterprise, supervision):
+    # Given a commitment signed on 2026-09-30, the eve of the National Day holidays
+    start = datetime.date(2026, 9, 30)
+    with mock.patch("approvals.services.supervision._today", return_value=start):
+        _application, task = commit_case(owner, enterprise, supervision)
+    # Then the 10-working-day window ends later than 10 weekdays would
+    weekdays, day = 0, start
+    while weekdays < 10:
+        day += datetime.timedelta(days=1)
+        weekdays += day.weekday() < 5
+    assert task.due_on > day
+    assert task.due_on == clock.add_working_days(start, 10)
