@@ -27,6 +27,7 @@ from viewflow.workflow.status import STATUS
 from approvals import clock, permissions, selectors
 from approvals.models import Application, ApplicationMaterial, Department
 from approvals.services import applications as services
+from approvals.services import fast_track
 from core.exceptions import DomainError
 from core.models import User
 from credit import selectors as credit_selectors
@@ -82,6 +83,7 @@ def application_context(application: Application, *, today: Any = None) -> dict[
         "steps": steps,
         "deadline_band": deadline_band,
         "days_left": days_left,
+        "fast_track": fast_track.fast_track_summary(application),
         "materials": application.materials.select_related("required_material").order_by("uploaded_at", "id"),
         "opinions": application.opinions.select_related("department", "reviewer").order_by("department__code"),
         "events": application.events.select_related("actor", "department").order_by("at", "id"),

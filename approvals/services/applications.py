@@ -38,6 +38,7 @@ from approvals.models import (
     Step,
     SupplementNotice,
 )
+from approvals.services import fast_track
 from core.exceptions import DomainError
 from core.models import User
 from credit import selectors as credit_selectors
@@ -179,7 +180,10 @@ def application_clock_refresh(
     """Recompute the deadline from the clock events and store the derived columns."""
     calendar = calendar or clock.calendar_load()
     events = list(ClockEvent.objects.filter(application=application).order_by("at", "id"))
-    promised = application.item_version.promised_limit_days
+    # Fast track: the promised limit less the reduction granted by the decision stored at submission
+    # (never below one working day), read from that decision and not from the policy, so that a
+    # recomputation after a new policy version gives the same deadline.
+    promised = fast_track.promised_days(application)
     result = clock.application_deadline(events, promised_days=promised, calendar=calendar)
     due = result.due
     Application.objects.filter(pk=application.pk).update(
@@ -206,7 +210,9 @@ def deadlines_recompute_provisional() -> int:
     year is entered). Returns how many were recomputed."""
     calendar = clock.calendar_load()
     count = 0
-    for application in Application.objects.filter(deadline_provisional=True).select_related("item_version"):
+    for application in Application.objects.filter(deadline_provisional=True).select_related(
+        "item_version", "fast_track_decision"
+    ):
         application_clock_refresh(application, calendar=calendar)
         count += 1
     for step in Step.objects.filter(due_provisional=True, closed_at__isnull=True).select_related(
@@ -409,18 +415,17 @@ def application_submit(*, actor: User, application: Application) -> Application:
     """Submit a draft: a gapless reference number, the ``received`` clock event (the statutory
     clock has not started; the window has ``DEEMED_ACCEPTANCE_DAYS`` working days to answer).
 
+    Fast track (issue 6): the published fast-track policies covering the item are checked for the
+    enterprise and every decision is recorded (``fast_track.fast_track_decide``); the granting one
+    is stored on ``fast_track_decision``. Its privileges apply from here: a 容缺 material may be
+    missing (``allow_missing_secondary``), the promised limit is shorter (``promised_days_reduction``,
+    see ``application_clock_refresh``).
+
     The caller (the portal view) starts the workflow in the same transaction. Errors:
     ``not_found``, ``material_missing``, ``item_not_published``, ``application_state_changed``."""
     _require_member(actor, application)
     if application.status != Status.DRAFT:
         return application  # a retry of a submission that went through: idempotent
-    missing = missing_mandatory_materials(application)
-    if missing:
-        raise ApplicationError(
-            "material_missing",
-            _("Mandatory materials are missing: %(names)s.") % {"names": "、".join(m.name for m in missing)},
-            missing=[m.pk for m in missing],
-        )
     item_version_published(pk=application.item_version_id)
     now = timezone.now()
     with transaction.atomic():
@@ -428,17 +433,39 @@ def application_submit(*, actor: User, application: Application) -> Application:
         locked = Application.objects.select_for_update().get(pk=application.pk)
         if locked.status != Status.DRAFT:
             return locked
+        # The fast-track check comes before the materials check, which needs its privileges, and
+        # after the row lock, so a double click records one set of decisions. Its decisions are
+        # written in this transaction: if the submission then fails (a material missing, anything
+        # later in the caller's transaction), they roll back with it, refusals included. That is
+        # acceptable: no submission happened, so nothing was refused on their strength, and the
+        # next attempt decides again on the ledger as it is then.
+        grant = fast_track.fast_track_decide(actor=actor, application=application)
+        privileges = fast_track.privileges_of_decision(grant.decision if grant else None)
+        missing = fast_track.materials_blocking(application, privileges=privileges)
+        if missing:
+            raise ApplicationError(
+                "material_missing",
+                _("Mandatory materials are missing: %(names)s.") % {"names": "、".join(m.name for m in missing)},
+                missing=[m.pk for m in missing],
+            )
         today = _today()
         reference = reference_next(prefix=f"SP{today.year}")
+        granted: dict[str, Any] = {}
+        event_data: dict[str, Any] | None = None
+        if grant is not None:
+            granted = {"fast_track_decision": grant.decision}
+            event_data = {"fast_track_decision": grant.decision.pk, "fast_track_policy": grant.policy.code}
         _transition(
             application,
             allowed_from=[Status.DRAFT],
             to_status=Status.SUBMITTED,
             actor=actor,
             action="submitted",
+            data=event_data,
             reference=reference,
             submitted_at=now,
             received_on=today,
+            **granted,
         )
         _clock(application, ClockEvent.Kind.RECEIVED, actor=actor, on=today)
     return application
@@ -518,7 +545,8 @@ def application_accept(*, actor: User, application: Application, comment: str = 
     Errors: ``permission_denied``, ``material_missing``, ``application_state_changed``."""
     if not permissions.user_may_accept(user=actor, department=application.item_version.desk_department):
         raise ApplicationError("permission_denied", _("You may not accept applications for this window."))
-    missing = missing_mandatory_materials(application)
+    # A fast-tracked application may be accepted without its 容缺 materials (to be supplied later).
+    missing = fast_track.materials_blocking(application, privileges=fast_track.privileges_of(application))
     if missing:
         raise ApplicationError(
             "material_missing",

@@ -153,6 +153,8 @@ class Command(BaseCommand):
         # Approve-then-supervise cases need the credit history (eligibility reads the grades).
         call_command("seed_demo_commitments", stdout=self.stdout._out, stderr=self.stderr._out)
         call_command("seed_demo_campaign", stdout=self.stdout._out, stderr=self.stderr._out)
+        # Preferential policies gate on the same grades: the fast-track policy and its demo cases.
+        call_command("seed_demo_fast_track", stdout=self.stdout._out, stderr=self.stderr._out)
         self.print_logins()
 
     # --- steps ------------------------------------------------------------------------------
