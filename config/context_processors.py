@@ -21,6 +21,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     elif user.is_enterprise_user:
         items.append({"label": _("Enterprise portal"), "url": reverse("portal:home"), "key": "portal"})
         items.append({"label": _("My applications"), "url": reverse("portal:applications"), "key": "applications"})
+        items.append({"label": _("Policies"), "url": reverse("policies:list"), "key": "policies"})
         items.append(services)
     else:
         items.append({"label": _("Staff workbench"), "url": reverse("workbench:home"), "key": "workbench"})
@@ -28,13 +29,17 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             items.append({"label": _("E-supervision"), "url": reverse("workbench:supervision"), "key": "supervision"})
         if credit_permissions.user_is_credit_office(user=user):
             items.append({"label": _("Credit office"), "url": reverse("credit_office:home"), "key": "credit_office"})
+        if permissions.user_is_policy_office(user=user):
+            items.append({"label": _("Policy office"), "url": reverse("policy_office:home"), "key": "policy_office"})
         if permissions.user_is_auditor(user=user):
             items.append({"label": _("Auditor console"), "url": reverse("audit:home"), "key": "audit"})
         if permissions.user_is_administrator(user=user):
             items.append({"label": _("Administration"), "url": reverse("admin:index"), "key": "admin"})
     path = request.path
+    # The portal's own sections live under /portal/ too: only the most specific item is current.
+    portal_sections = (reverse("portal:applications"), reverse("policies:list"))
     for item in items:
         item["active"] = path.startswith(item["url"]) and not (
-            item["key"] == "portal" and path.startswith(reverse("portal:applications"))
+            item["key"] == "portal" and path.startswith(portal_sections)
         )
     return {"nav_items": items}

@@ -7,6 +7,7 @@ from approvals import campaign_urls
 from approvals import urls as approvals_urls
 from approvals import views as approvals_views
 from credit import views as credit_views
+from workflows import policy_urls
 from workflows import urls as workflow_urls
 from workflows.frontend import staff_site
 
@@ -22,6 +23,7 @@ urlpatterns = [
     path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("accounts/register/", credit_views.register, name="register"),
+    path("portal/policies/", include(policy_urls.portal_patterns)),
     path("portal/", include(workflow_urls.portal_patterns)),
     path("portal/", include("credit.urls")),
     path("workbench/campaigns/", include(campaign_urls.staff_patterns)),
@@ -30,10 +32,12 @@ urlpatterns = [
     path("", include(approvals_urls.public_patterns)),
     path("", include(workflow_urls.file_patterns)),
     path("audit/credit/", include("credit.audit_urls")),
+    path("audit/eligibility/", include(policy_urls.audit_patterns)),
     path("audit/campaigns/", include(campaign_urls.audit_patterns)),
     path("audit/", include(approvals_urls.audit_patterns)),
     path("inspections/", include(campaign_urls.public_patterns)),
     path("credit-office/", include("credit.office_urls")),
+    path("policy-office/", include(policy_urls.office_patterns)),
     path("", include("workflows.credit_views")),
     path("admin/", admin.site.urls),
     # viewflow's frontend for staff (process lists, details, charts), narrowed per department.

@@ -15,7 +15,7 @@ def nav_keys(response):
 
 def test_navigation_by_role(client, owner, auditor, administrator):
     client.force_login(owner)
-    assert nav_keys(client.get(reverse("portal:home"))) == ["portal", "applications", "services"]
+    assert nav_keys(client.get(reverse("portal:home"))) == ["portal", "applications", "policies", "services"]
     reviewer = factories.staff_with_role(StaffRole.REVIEWER, department=factories.department())
     client.force_login(reviewer)
     assert nav_keys(client.get(reverse("workbench:home"))) == ["workbench"]
@@ -23,6 +23,8 @@ def test_navigation_by_role(client, owner, auditor, administrator):
     assert nav_keys(client.get(reverse("workbench:home"))) == ["workbench", "audit"]
     client.force_login(administrator)
     assert nav_keys(client.get(reverse("workbench:home"))) == ["workbench", "admin"]
+    client.force_login(factories.staff_with_role(StaffRole.POLICY_OFFICE))
+    assert nav_keys(client.get(reverse("workbench:home"))) == ["workbench", "policy_office"]
 
 
 def test_home_sends_each_user_to_their_area(client, owner, auditor):

@@ -155,6 +155,7 @@ class Command(BaseCommand):
         call_command("seed_demo_campaign", stdout=self.stdout._out, stderr=self.stderr._out)
         # Preferential policies gate on the same grades: the fast-track policy and its demo cases.
         call_command("seed_demo_fast_track", stdout=self.stdout._out, stderr=self.stderr._out)
+        call_command("seed_demo_policies", stdout=self.stdout._out, stderr=self.stderr._out)
         self.print_logins()
 
     # --- steps ------------------------------------------------------------------------------
