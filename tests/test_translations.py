@@ -20,10 +20,16 @@ def test_compiled_catalogue_matches_source():
     catalogue = polib.pofile(str(PO))
     with MO.open("rb") as handle:
         compiled = gettext.GNUTranslations(handle)
+
+    def compiled_text(entry: polib.POEntry) -> str:
+        if entry.msgctxt:
+            return compiled.pgettext(entry.msgctxt, entry.msgid)
+        return compiled.gettext(entry.msgid)
+
     stale = [
         entry.msgid
         for entry in catalogue.translated_entries()
-        if not entry.obsolete and compiled.gettext(entry.msgid) != entry.msgstr and not entry.msgid_plural
+        if not entry.obsolete and compiled_text(entry) != entry.msgstr and not entry.msgid_plural
     ]
     assert stale == [], "run: python manage.py compilemessages (or msgfmt) and commit django.mo"
 

@@ -15,6 +15,7 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from credit import policies
 from credit.models import Enterprise
@@ -153,7 +154,7 @@ class DecisionFilterForm(forms.Form):
     purpose = forms.ChoiceField(
         label=_("Purpose"), choices=[("", _("Any purpose")), *DecisionPurpose.choices], required=False
     )
-    result = forms.ChoiceField(label=_("Result"), choices=RESULTS, required=False)
+    result = forms.ChoiceField(label=pgettext_lazy("eligibility decision", "Result"), choices=RESULTS, required=False)
 
     def clean_uscc(self) -> str:
         return (self.cleaned_data.get("uscc") or "").strip().upper()

@@ -401,9 +401,14 @@ def test_the_queue_lists_pending_applications_oldest_first(client, office, loan,
     make_ineligible(second.enterprise)
     apply(second.user, second.enterprise, loan)  # refused at once: not in the queue
     client.force_login(office)
+    client.cookies["django_language"] = "en"
     response = client.get(reverse("policy_office:home"))
     assert [a.pk for a in response.context["page"]] == [older.pk, newer.pk]
     assert f"grade B, score {older.eligibility.score}" in response.content.decode()
+    client.cookies["django_language"] = "zh-hans"
+    assert (
+        f"信用等级 B 级，信用分 {older.eligibility.score}" in client.get(reverse("policy_office:home")).content.decode()
+    )
 
 
 def test_approving_on_the_review_page_grants_and_ends_the_flow(client, owner, enterprise, loan, office):
