@@ -167,6 +167,8 @@ def supervision(request: HttpRequest) -> HttpResponse:
     )
     for task in inspection_tasks:
         task.band = clock.warning_band(task.due_on, today=today, calendar=calendar)
+    if permissions.user_is_auditor(user=request.user):
+        audit_read_record(actor=request.user, object_type="approvals.supervision", object_id="*")
     context = {
         "applications": applications,
         "overdue_steps": overdue_steps,

@@ -20,6 +20,7 @@ from approvals import clock, permissions
 from approvals.models import Application, Inspection, InspectionAttachment, InspectionTask, RectificationOrder
 from approvals.services import supervision as services
 from core.exceptions import DomainError
+from core.services import audit_read_record
 from credit import policy_selectors
 from credit import selectors as credit_selectors
 from workflows import supervision_actions as actions
@@ -218,6 +219,8 @@ def task_page(request: HttpRequest, pk: int) -> HttpResponse:
             else:
                 messages.success(request, _("Inspection recorded."))
                 return HttpResponseRedirect(reverse("supervision:task", args=[task.pk]), status=303)
+    if permissions.user_is_auditor(user=request.user):
+        audit_read_record(actor=request.user, object_type="approvals.inspectiontask", object_id=str(task.pk))
     calendar = clock.calendar_load()
     today = timezone.localdate()
     band = (
@@ -250,6 +253,10 @@ def attachment_download(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if not allowed:
         raise Http404
+    if request.user.is_bureau_staff and permissions.user_is_auditor(user=request.user):
+        audit_read_record(
+            actor=request.user, object_type="approvals.inspectionattachment", object_id=str(attachment.pk)
+        )
     return FileResponse(
         attachment.file.open("rb"),
         as_attachment=True,

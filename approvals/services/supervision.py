@@ -52,6 +52,8 @@ Result = Inspection.Result
 # application's reference number), so the pair is reproducible like a campaign draw.
 VERIFICATION_DRAW_LABEL = "verification"
 REINSPECTION_DAYS = 5
+# The longest rectification period an inspection may order (calendar days): a longer one is a typo.
+MAX_RECTIFICATION_DAYS = 366
 
 
 class SupervisionError(DomainError):
@@ -203,6 +205,28 @@ def notice_sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+# A signature must follow the eligibility check it relies on closely (the page checks, then signs).
+ELIGIBILITY_FRESH_FOR = datetime.timedelta(minutes=5)
+
+
+def _decision_min_grade(decision: Any) -> str:
+    for condition in (decision.rule_snapshot or {}).get("conditions", []):
+        if condition.get("type") == "min_grade":
+            return str(condition.get("grade", ""))
+    return ""
+
+
+def _is_legal_representative(actor: User, enterprise_id: int) -> bool:
+    from credit import selectors as credit_selectors
+    from credit.models import Membership
+
+    return (
+        credit_selectors.memberships_active(user=actor)
+        .filter(enterprise_id=enterprise_id, role=Membership.Role.LEGAL_REPRESENTATIVE)
+        .exists()
+    )
+
+
 def missing_materials_on_commitment(application: Application) -> list[Any]:
     return [m for m in application_services.missing_mandatory_materials(application) if not m.replaced_by_commitment]
 
@@ -230,9 +254,22 @@ def application_commit(
     version = application.item_version
     if not commitment_available(version):
         raise SupervisionError("commitment_not_offered", _("This item has no commitment route."))
-    if decision is None or not decision.eligible or decision.enterprise_id != application.enterprise_id:
+    if (
+        decision is None
+        or not decision.eligible
+        or decision.enterprise_id != application.enterprise_id
+        or decision.source_id != f"application:{application.pk}"
+        or decision.purpose != "commitment_route"
+        or _decision_min_grade(decision) != version.commitment_min_grade
+        or timezone.now() - decision.created_at > ELIGIBILITY_FRESH_FOR
+    ):
         raise SupervisionError(
             "commitment_not_eligible", _("The enterprise may not use the commitment route; use the standard route.")
+        )
+    if not _is_legal_representative(actor, application.enterprise_id):
+        raise SupervisionError(
+            "signer_not_legal_representative",
+            _("Only the legal representative signs a commitment: the liability is the enterprise's."),
         )
     if not confirmed:
         raise SupervisionError("confirmation_required", _("Confirm that you have read and accept the commitment."))
@@ -433,14 +470,29 @@ def inspection_record(
             if locked.status == InspectionTask.Status.CLOSED:
                 raise SupervisionError("task_closed", _("This inspection task is closed."))
             reinspection = locked.status == InspectionTask.Status.RECTIFYING
+            if reinspection:
+                ordered = (
+                    locked.rectifications.order_by("-id").values_list("issued_by__inspected_on", flat=True).first()
+                )
+                if ordered is not None and inspected_on < ordered:
+                    raise SupervisionError(
+                        "date_invalid",
+                        _("A re-inspection cannot predate the inspection that ordered the rectification."),
+                    )
             if result not in _results_allowed(locked, reinspection):
                 raise SupervisionError("result_invalid", _("Choose one of the offered results."))
             if result == Result.RECTIFY:
                 if not (rectification_requirements or "").strip():
                     raise SupervisionError("rectification_requirements_required", _("Say what must be rectified."))
-                if rectification_deadline is None or rectification_deadline <= today:
+                if (
+                    rectification_deadline is None
+                    or rectification_deadline <= today
+                    or rectification_deadline > today + datetime.timedelta(days=MAX_RECTIFICATION_DAYS)
+                ):
                     raise SupervisionError(
-                        "rectification_deadline_invalid", _("The rectification deadline lies after today.")
+                        "rectification_deadline_invalid",
+                        _("The rectification deadline lies after today and within %(days)d days.")
+                        % {"days": MAX_RECTIFICATION_DAYS},
                     )
         inspection = Inspection.objects.create(
             task=locked,
@@ -576,7 +628,8 @@ def _apply_outcome(
 
 
 def rectification_report(*, actor: User, order: RectificationOrder, report: str) -> RectificationOrder:
-    """The enterprise reports the rectification done (before or after the deadline).
+    """The enterprise reports the rectification done. After the deadline the report is still taken,
+    but the missed deadline is recorded first (a ``rectification_overdue`` credit entry).
     Errors: ``not_found``, ``report_required``, ``rectification_not_open``."""
     from credit import selectors as credit_selectors
 
@@ -587,6 +640,11 @@ def rectification_report(*, actor: User, order: RectificationOrder, report: str)
     if not text:
         raise SupervisionError("report_required", _("Describe what was rectified."))
     with transaction.atomic():
+        # A report that arrives after the deadline does not undo the miss: the missed-deadline
+        # entry is appended first (once), whether or not the sweep or the timer got there before.
+        locked = RectificationOrder.objects.select_for_update().get(pk=order.pk)
+        if locked.status == "open" and _today() > locked.deadline:
+            rectification_deadline_pass(order=locked)
         now = timezone.now()
         changed = RectificationOrder.objects.filter(pk=order.pk, status__in=["open", "missed"]).update(
             status="reported", reported_at=now, report=text

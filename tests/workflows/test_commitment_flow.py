@@ -498,3 +498,89 @@ def test_verification_deadline_skips_the_national_day_holidays(owner, enterprise
         weekdays += day.weekday() < 5
     assert task.due_on > day
     assert task.due_on == clock.add_working_days(start, 10)
+
+
+def test_a_report_after_the_deadline_still_records_the_miss(owner, enterprise, supervision):
+    _application, task = commit_case(owner, enterprise, supervision)
+    record(
+        task,
+        "rectify",
+        rectification_requirements="整改",
+        rectification_deadline=timezone.localdate() + datetime.timedelta(days=2),
+    )
+    order = RectificationOrder.objects.get(task=task)
+    later = timezone.localdate() + datetime.timedelta(days=4)
+    with mock.patch("approvals.services.supervision._today", return_value=later):
+        services.rectification_report(actor=owner, order=order, report="迟到的整改报告")
+    order.refresh_from_db()
+    assert order.status == "reported"
+    assert order.missed_entry_seq is not None
+    assert LedgerEntry.objects.get(seq=order.missed_entry_seq).kind_code == "rectification_overdue"
+    assert services.rectification_deadlines_sweep(today=later) == 0
+
+
+def test_an_absurd_rectification_deadline_is_a_form_error_not_a_500(client, owner, enterprise, supervision):
+    _application, task = commit_case(owner, enterprise, supervision)
+    client.force_login(task.inspector_1)
+    data = {
+        "inspected_on": timezone.localdate().isoformat(),
+        "findings": "需整改",
+        "result": "rectify",
+        "rectification_requirements": "整改",
+        "rectification_deadline": "9999-12-31",
+    }
+    data.update({f"check_{i}": "not_ok" for i in range(len(CHECKLIST))})
+    response = client.post(reverse("supervision:task", args=[task.pk]), data)
+    assert response.status_code == 400
+    assert not Inspection.objects.exists()
+
+
+def test_a_reinspection_cannot_predate_the_order(owner, enterprise, supervision):
+    _application, task = commit_case(owner, enterprise, supervision)
+    record(
+        task,
+        "rectify",
+        rectification_requirements="整改",
+        rectification_deadline=timezone.localdate() + datetime.timedelta(days=5),
+    )
+    with pytest.raises(DomainError) as error:
+        record(task, "pass", inspected_on=timezone.localdate() - datetime.timedelta(days=1))
+    assert error.value.code == "date_invalid"
+
+
+def test_an_agent_cannot_sign_for_the_legal_representative(enterprise, supervision):
+    agent = factories.MembershipFactory(enterprise=enterprise, confirmed=True, agent=True).user
+    application = new_draft(agent, enterprise, supervision["version"])
+    with pytest.raises(DomainError) as error:
+        sign(agent, application)
+    assert error.value.code == "signer_not_legal_representative"
+    application.refresh_from_db()
+    assert application.status == Application.Status.DRAFT
+
+
+def test_a_stale_or_foreign_eligibility_decision_does_not_sign(owner, enterprise, supervision):
+    first = new_draft(owner, enterprise, supervision["version"])
+    second = new_draft(owner, enterprise, supervision["version"])
+    decision = services.commitment_eligibility(actor=owner, application=first)
+    text = services.commitment_notice_text(application=second)
+    with pytest.raises(DomainError) as error:
+        services.application_commit(
+            actor=owner,
+            application=second,
+            decision=decision,
+            signer_name=enterprise.legal_representative,
+            confirmed=True,
+            shown_sha256=services.notice_sha256(text),
+        )
+    assert error.value.code == "commitment_not_eligible"
+
+
+def test_auditor_reads_of_inspections_are_logged(client, owner, enterprise, supervision, auditor):
+    from core.models import AuditEvent
+
+    _application, task = commit_case(owner, enterprise, supervision)
+    client.force_login(auditor)
+    assert client.get(reverse("supervision:task", args=[task.pk])).status_code == 200
+    assert AuditEvent.objects.filter(
+        action="auditor.read", object_type="approvals.inspectiontask", object_id=str(task.pk)
+    ).exists()
