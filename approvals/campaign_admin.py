@@ -13,6 +13,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
@@ -145,10 +146,15 @@ class CampaignAdmin(admin.ModelAdmin):
         return False
 
     def save_model(self, request: HttpRequest, obj: Campaign, form: Any, change: bool) -> None:
-        # The row may have been frozen since the form was opened: only a draft is written.
-        if not Campaign.objects.filter(pk=obj.pk, status=Campaign.Status.DRAFT).exists():
-            raise ValidationError(_("This campaign is frozen; it cannot change."))
-        super().save_model(request, obj, form, change)
+        # The row may have been frozen since the form was opened (or is being frozen now): lock it
+        # and write only the changed fields of a draft, never a stale copy of the whole row.
+        with transaction.atomic():
+            locked = Campaign.objects.select_for_update().filter(pk=obj.pk, status=Campaign.Status.DRAFT).first()
+            if locked is None:
+                raise ValidationError(_("This campaign is frozen; it cannot change."))
+            fields = [name for name in form.changed_data if name in {f.name for f in Campaign._meta.concrete_fields}]
+            if fields:
+                obj.save(update_fields=fields)
         audit_event_record(
             actor=request.user,
             action="campaign.changed_in_admin",

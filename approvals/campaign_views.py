@@ -371,6 +371,8 @@ def campaign_draw(request: HttpRequest, code: str) -> HttpResponse:
             request,
             _("Freeze the rosters first: the seed is entered only after the freeze.")
             if campaign.status == Status.DRAFT
+            else _("The draw of this campaign was refused; start a new campaign with corrected rosters.")
+            if campaign.status == Status.REFUSED
             else _("This campaign has already been drawn."),
         )
         return redirect("campaigns:detail", code=campaign.code)

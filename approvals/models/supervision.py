@@ -89,6 +89,9 @@ class Campaign(models.Model):
         DRAFT = "draft", _("Draft")
         FROZEN = "frozen", _("Rosters frozen")
         DRAWN = "drawn", _("Drawn")
+        # A draw refused (a drawn target without two eligible inspectors) ends the campaign: trying
+        # another seed until the sample suits would defeat the draw. The rosters need a new campaign.
+        REFUSED = "refused", _("Draw refused")
 
     code = models.SlugField(_("campaign code"), max_length=40, unique=True)
     name = models.CharField(_("name"), max_length=200)
@@ -114,6 +117,7 @@ class Campaign(models.Model):
     frozen_at = models.DateTimeField(_("frozen at"), null=True, blank=True)
     targets_sha256 = models.CharField(_("target roster SHA-256"), max_length=64, blank=True)
     inspectors_sha256 = models.CharField(_("inspector roster SHA-256"), max_length=64, blank=True)
+    recusals_sha256 = models.CharField(_("recusals SHA-256"), max_length=64, blank=True)
     seed = models.CharField(_("seed"), max_length=200, blank=True)
     seed_source = models.CharField(_("where the seed comes from"), max_length=300, blank=True)
     seed_entered_by = models.ForeignKey(
@@ -135,6 +139,11 @@ class Campaign(models.Model):
                 condition=Q(status="draft") | (Q(frozen_at__isnull=False) & ~Q(targets_sha256="")),
                 name="campaign_frozen_has_hashes",
                 violation_error_message=_("A frozen campaign records when and the roster hashes."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="refused") | ~Q(seed=""),
+                name="campaign_refused_has_seed",
+                violation_error_message=_("A refused draw records the seed it was refused with."),
             ),
             models.CheckConstraint(
                 condition=~Q(status="drawn") | (Q(drawn_at__isnull=False) & ~Q(seed="")),

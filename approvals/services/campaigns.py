@@ -409,6 +409,7 @@ def campaign_freeze(*, actor: User, campaign: Campaign) -> Campaign:
             frozen_at=now,
             targets_sha256=targets_sha256,
             inspectors_sha256=inspectors_sha256,
+            recusals_sha256=draw.roster_hash(recusals_canonical(pairs)),
         )
         if changed != 1:  # pragma: no cover - the row is locked above
             raise CampaignError("campaign_not_draft", _("This campaign was frozen meanwhile."))
@@ -489,10 +490,11 @@ def campaign_draw(*, actor: User, campaign: Campaign, seed: str, seed_source: st
 
     Errors: ``permission_denied``, ``seed_empty``, ``seed_too_long``, ``seed_source_required``,
     ``campaign_not_frozen`` (still a draft: the seed comes after the freeze),
-    ``campaign_already_drawn``, ``too_few_inspectors`` (params ``uscc``, ``eligible``: a drawn
-    target with fewer than two eligible inspectors; the message names it), and the other
-    ``DrawError`` codes of ``approvals.draw.draw``. A refused draw writes one audit event,
-    ``campaign.draw_refused``, with the seed tried."""
+    ``campaign_already_drawn``, ``campaign_draw_refused``, ``too_few_inspectors`` (params ``uscc``,
+    ``eligible``: a drawn target with fewer than two eligible inspectors; the message names it), and
+    the other ``DrawError`` codes of ``approvals.draw.draw``. A refused draw writes nothing of the
+    draw, but ends the campaign (status refused, with the seed tried) and writes one audit event,
+    ``campaign.draw_refused``: no second seed can be tried on the same rosters."""
     _require_organiser(actor, campaign.department)
     try:
         clean_seed = draw.normalise_seed(seed or "")
@@ -509,6 +511,11 @@ def campaign_draw(*, actor: User, campaign: Campaign, seed: str, seed_source: st
             if locked.status == Status.DRAFT:
                 raise CampaignError(
                     "campaign_not_frozen", _("Freeze the rosters first: the seed is entered only after the freeze.")
+                )
+            if locked.status == Status.REFUSED:
+                raise CampaignError(
+                    "campaign_draw_refused",
+                    _("The draw of this campaign was refused; start a new campaign with corrected rosters."),
                 )
             if locked.status != Status.FROZEN:
                 raise CampaignError("campaign_already_drawn", _("This campaign has already been drawn."))
@@ -574,6 +581,13 @@ def campaign_draw(*, actor: User, campaign: Campaign, seed: str, seed_source: st
         # Nothing of the draw was written, but the attempt is: a seed tried and refused stays on
         # record, so that nobody can quietly try seeds until the sample suits them.
         error = refused.error
+        # The campaign ends here (no second seed); its rosters stay as frozen, for the record.
+        Campaign.objects.filter(pk=campaign.pk, status=Status.FROZEN).update(
+            status=Status.REFUSED,
+            seed=clean_seed,
+            seed_source=source[:SEED_SOURCE_MAX_LENGTH],
+            seed_entered_by=actor,
+        )
         audit_event_record(
             actor=actor,
             action="campaign.draw_refused",
@@ -739,6 +753,11 @@ def campaign_verify(*, campaign: Campaign) -> list[str]:
                 % {"stored": json.dumps(inputs.ratios), "recorded": json.dumps(frozen.get("ratios"))}
             )
         recusals_hash = draw.roster_hash(recusals_canonical(inputs.recusals))
+        if campaign.recusals_sha256 and campaign.recusals_sha256 != recusals_hash:
+            problems.append(
+                _("The recusals hash to %(actual)s; the campaign records %(stored)s.")
+                % {"actual": recusals_hash, "stored": campaign.recusals_sha256}
+            )
         if frozen.get("recusals_sha256") != recusals_hash:
             problems.append(
                 _("The recusals differ from those frozen (hash %(actual)s now, %(recorded)s at the freeze).")

@@ -479,10 +479,17 @@ def test_too_few_eligible_inspectors_refuses_the_whole_draw_naming_the_target(se
     assert caught.value.params["uscc"] == d.uscc
     assert d.uscc in str(caught.value.message)
     campaign.refresh_from_db()
-    assert campaign.status == Campaign.Status.FROZEN and campaign.seed == "" and campaign.drawn_at is None
+    assert campaign.drawn_at is None
     assert not InspectionTask.objects.filter(campaign=campaign).exists()
+    # The campaign ends with the refused seed on record: no second seed on the same rosters.
+    assert campaign.status == Campaign.Status.REFUSED and campaign.seed == SEED
+    with pytest.raises(services.CampaignError) as again:
+        services.campaign_draw(actor=setting.organiser, campaign=campaign, seed="另一个种子", seed_source="x")
+    assert again.value.code == "campaign_draw_refused"
+    campaign.refresh_from_db()
+    assert campaign.seed == SEED
     # Only the attempt itself is on record (and public): a refused seed cannot be quietly replaced.
-    assert AuditEvent.objects.count() == events_before + 1
+    assert AuditEvent.objects.filter(pk__gt=0).count() == events_before + 1
     refused = AuditEvent.objects.get(action="campaign.draw_refused", object_id=str(campaign.pk))
     assert refused.data["seed"] == SEED and refused.data["code"] == "too_few_inspectors"
     assert [a["seed"] for a in services.campaign_refused_draws(campaign=campaign)] == [SEED]
@@ -965,3 +972,13 @@ def test_a_freeze_racing_a_ratio_change_leaves_the_frozen_ratios_on_record(setti
     assert campaign.ratios == frozen.data["ratios"]
     if isinstance(results[1], Exception):
         assert results[1].code == "campaign_not_draft"
+
+
+def test_the_recusals_hash_is_stored_at_the_freeze_and_published(client, setting):
+    campaign = new_campaign(setting)
+    services.campaign_freeze(actor=setting.organiser, campaign=campaign)
+    campaign.refresh_from_db()
+    pairs = CampaignRecusal.objects.filter(campaign=campaign).values_list("uscc", "username")
+    assert campaign.recusals_sha256 == draw.roster_hash(services.recusals_canonical(pairs))
+    page = client.get(reverse("inspections_public:detail", args=[campaign.code]))
+    assert campaign.recusals_sha256 in page.content.decode()
