@@ -584,3 +584,45 @@ def test_auditor_reads_of_inspections_are_logged(client, owner, enterprise, supe
     assert AuditEvent.objects.filter(
         action="auditor.read", object_type="approvals.inspectiontask", object_id=str(task.pk)
     ).exists()
+
+
+def _queries(client, url):  # type: ignore[no-untyped-def]
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return len(captured)
+
+
+def test_inspection_lists_do_not_grow_with_the_data(client, owner, enterprise, supervision):
+    supervisor = factories.staff_with_role(StaffRole.SUPERVISOR)
+    _application, task = commit_case(owner, enterprise, supervision)
+    record(
+        task,
+        "rectify",
+        rectification_requirements="整改",
+        rectification_deadline=timezone.localdate() + datetime.timedelta(days=5),
+    )
+    inspector = task.inspector_1
+    pages = [
+        (inspector, reverse("supervision:mine")),
+        (owner, reverse("portal:inspections")),
+        (supervisor, reverse("workbench:supervision")),
+    ]
+    before = [_queries(client_for(client, user), url) for user, url in pages]
+    for _ in range(4):
+        _other, more = commit_case(owner, enterprise, supervision)
+        record(
+            more,
+            "rectify",
+            rectification_requirements="整改",
+            rectification_deadline=timezone.localdate() + datetime.timedelta(days=5),
+        )
+    after = [_queries(client_for(client, user), url) for user, url in pages]
+    assert after == before
+
+
+def client_for(client, user):  # type: ignore[no-untyped-def]
+    client.force_login(user)
+    return client
