@@ -692,6 +692,13 @@ def _validity_check(rule: Mapping[str, Any], as_of: datetime.datetime, *, with_h
     return _Check(passed=False, reason=reason, permanent=True)
 
 
+def validity_issue(rule: Mapping[str, Any], as_of: datetime.datetime) -> Issue | None:
+    """The ``policy_not_in_force`` reason if the rule's in-force period does not hold on the day
+    of ``as_of`` (Asia/Shanghai), else ``None``: the same test the evaluation makes."""
+    check = _validity_check(rule, as_of, with_hints=False)
+    return None if check.passed else check.reason
+
+
 def _dedupe(issues: Iterable[Issue]) -> list[Issue]:
     seen: set[bytes] = set()
     unique: list[Issue] = []

@@ -4,7 +4,9 @@ The catalogue (``Policy``) is edited by administrators; its eligibility rules an
 parameters live in numbered ``PolicyVersion``s: a draft is edited, a published version never is
 (``policy_services.policy_version_publish`` freezes it and records the digest of its content).
 Every eligibility check is an append-only ``EligibilityDecision`` holding everything it was
-evaluated from, so that ``manage.py eligibility_replay`` re-derives it. Applications, grants and
+evaluated from, so that ``manage.py eligibility_replay`` re-derives it. Decisions and disbursements
+are append-only in the database too: triggers refuse UPDATE and DELETE (``credit.ledger_triggers``,
+migration ``0006_policy_records_append_only``) and the runtime role may only SELECT and INSERT them. Applications, grants and
 disbursements are the policy office's side (``policy_services``).
 """
 
@@ -205,6 +207,9 @@ class EligibilityDecision(AppendOnlyModel):
     the extra inputs (``context``: a project's amounts, an approval item's code) and the subject.
     ``input_digest`` is the sha256 of their canonical JSON (``credit.policies.inputs_document``).
     Outputs: grade, score, result, reasons, hints and, for a deposit, tier, rate and amount.
+
+    Never updated or deleted (database triggers). The ``credit.eligibility_decided`` audit event
+    written in the same transaction repeats the digest and the result; the replay compares them.
     """
 
     enterprise = models.ForeignKey(
@@ -474,7 +479,8 @@ class PolicyGrant(models.Model):
 
 
 class Disbursement(AppendOnlyModel):
-    """One instalment paid on a grant (subsidies paid in instalments)."""
+    """One instalment paid on a grant (subsidies paid in instalments). Never updated or deleted
+    (database triggers): it records money that was paid."""
 
     grant = models.ForeignKey(
         PolicyGrant, verbose_name=_("grant"), on_delete=models.PROTECT, related_name="disbursements"

@@ -14,6 +14,7 @@ from django.db.models import Q, QuerySet
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from core.models import AuditEvent
 from credit import ledger_selectors, policies, scoring
 from credit.ledger_models import CreditEntryKind, LedgerEntry
 from credit.models import Enterprise
@@ -44,6 +45,16 @@ def user_is_policy_office(*, user: Any) -> bool:
 # --- the inputs of a check ------------------------------------------------------------------------
 
 
+# Why a tolerance: an append takes its ``recorded_at`` before it waits for the chain-head lock and
+# commits, so a check running in between legitimately misses an entry recorded a moment before its
+# as-of instant (and the two workers' clocks may differ a little). Appends commit within
+# milliseconds (bench/credit_bench.py); 5 seconds covers a contended head lock and clock skew
+# without letting a forged ``known_through_seq`` hide anything older. The price: an entry recorded
+# less than 5 seconds before a forged decision's instant is not caught by this comparison (the
+# audit trail's digest still is).
+UNSEEN_TOLERANCE = datetime.timedelta(seconds=5)
+
+
 @dataclass(frozen=True)
 class LedgerFacts:
     """An enterprise's entries as one query saw them: the facts, each entry's hash, and the last
@@ -61,6 +72,12 @@ class LedgerFacts:
     def as_of(self, as_of: datetime.datetime, *, through_seq: int | None = None) -> list[scoring.EntryFact]:
         limit = self.known_through_seq if through_seq is None else through_seq
         return [fact for fact in self.facts if fact.seq <= limit and fact.recorded_at <= as_of]
+
+    def unseen(self, as_of: datetime.datetime, *, through_seq: int) -> list[scoring.EntryFact]:
+        """Entries a check as of ``as_of`` that knew the ledger through ``through_seq`` should have
+        seen: recorded more than ``UNSEEN_TOLERANCE`` before ``as_of``, numbered after what it knew."""
+        cutoff = as_of - UNSEEN_TOLERANCE
+        return [fact for fact in self.facts if fact.seq > through_seq and fact.recorded_at <= cutoff]
 
     def as_json(self, facts: Iterable[scoring.EntryFact]) -> list[dict[str, Any]]:
         return [policies.fact_to_json(fact, self.hashes[fact.seq]) for fact in facts]
@@ -85,6 +102,22 @@ def ledger_facts(*, enterprise: Enterprise | int) -> LedgerFacts:
 
 
 # --- catalogue ------------------------------------------------------------------------------------
+
+
+def policy_rule_snapshot(version: PolicyVersion) -> dict[str, Any]:
+    """The rule snapshot a decision under ``version`` stores (see ``credit.policies``). The replay
+    requires a stored snapshot to equal this, so the in-force period is compared too (it cannot
+    change once a version is published: ``policy_services.policy_update``)."""
+    policy = version.policy
+    return {
+        "code": policy.code,
+        "version": version.rule_version,
+        "kind": policy.kind,
+        "valid_from": policy.valid_from.isoformat(),
+        "valid_until": policy.valid_until.isoformat() if policy.valid_until else None,
+        "conditions": version.conditions,
+        "benefits": version.benefits,
+    }
 
 
 def policy_version_published(*, policy: Policy) -> PolicyVersion | None:
@@ -267,8 +300,16 @@ REPLAY_PROBLEMS: dict[str, Promise] = {
     "stored_result_mismatch": _("Re-evaluating the stored inputs gives a different result."),
     "ledger_facts_mismatch": _("The entries stored differ from the ledger's entries as of the instant."),
     "ledger_result_mismatch": _("Re-evaluating from the ledger as of the instant gives a different result."),
+    "ledger_entry_unseen": _(
+        "The ledger holds entries recorded before the instant that the decision did not consider."
+    ),
+    "audit_trail_missing": _("The audit trail has no record of this decision being taken."),
+    "audit_trail_mismatch": _("The decision differs from the audit trail's record of it."),
     "stored_input_unreadable": _("The stored inputs cannot be read."),
 }
+
+DECISION_AUDIT_ACTION = "credit.eligibility_decided"
+DECISION_OBJECT_TYPE = EligibilityDecision._meta.label_lower
 
 
 @dataclass(frozen=True)
@@ -407,17 +448,78 @@ def _rule_snapshot_problem(decision: EligibilityDecision) -> str:
         return "conditions or benefits"
     if snapshot.get("kind") != version.policy.kind:
         return "kind"
+    expected = _plain(policy_rule_snapshot(version))
+    if (snapshot.get("valid_from"), snapshot.get("valid_until")) != (expected["valid_from"], expected["valid_until"]):
+        return "in-force period"
+    if _plain(snapshot) != expected:
+        return "other fields"
     return ""
 
 
-def decision_replay(decision: EligibilityDecision, *, ledger: LedgerFacts) -> DecisionReplay:
+def decision_audit_record(decision: EligibilityDecision) -> dict[str, Any]:
+    """What ``policy_services`` writes to the audit trail when it records ``decision`` (in the same
+    transaction), from the decision's own columns. The replay compares the two."""
+    return {
+        "purpose": decision.purpose,
+        "rule": f"{decision.rule_code} v{decision.rule_version}",
+        "subject": f"{decision.source_type}:{decision.source_id}",
+        "eligible": decision.eligible,
+        "grade": decision.grade,
+        "score": decision.score,
+        "reasons": [reason.get("code") if isinstance(reason, dict) else reason for reason in decision.reasons or []],
+        "digest": decision.input_digest,
+    }
+
+
+def decision_audit_data(decision_ids: Iterable[int]) -> dict[int, list[dict[str, Any]]]:
+    """The data of the ``credit.eligibility_decided`` audit events of these decisions (one query)."""
+    ids = [str(pk) for pk in decision_ids]
+    found: dict[int, list[dict[str, Any]]] = {int(pk): [] for pk in ids}
+    events = (
+        AuditEvent.objects.filter(action=DECISION_AUDIT_ACTION, object_type=DECISION_OBJECT_TYPE, object_id__in=ids)
+        .order_by("id")
+        .values_list("object_id", "data")
+    )
+    for object_id, data in events:
+        found[int(object_id)].append(data if isinstance(data, dict) else {})
+    return found
+
+
+def _audit_problem(decision: EligibilityDecision, events: list[dict[str, Any]]) -> ReplayProblem | None:
+    if not events:
+        return ReplayProblem("audit_trail_missing")
+    if len(events) > 1:
+        return ReplayProblem("audit_trail_mismatch", f"{len(events)} audit events")
+    expected = _plain(decision_audit_record(decision))
+    recorded = events[0]
+    differing = sorted(key for key in expected if recorded.get(key) != expected[key])
+    return ReplayProblem("audit_trail_mismatch", ", ".join(differing)) if differing else None
+
+
+def decision_replay(
+    decision: EligibilityDecision,
+    *,
+    ledger: LedgerFacts,
+    audit_events: list[dict[str, Any]] | None = None,
+) -> DecisionReplay:
     """Re-derive one stored decision twice: from its stored inputs, and from the ledger as of its
-    instant (``ledger``: the enterprise's entries, see ``ledger_facts``). Any difference is a
-    problem; none means the decision stands as recorded."""
+    instant (``ledger``: the enterprise's entries, see ``ledger_facts``), and compare it with the
+    audit event written when it was taken (``audit_events``: the data of its
+    ``credit.eligibility_decided`` events, see ``decision_audit_data``; loaded when not given).
+    Any difference is a problem; none means the decision stands as recorded.
+
+    The ledger half does not trust the stored ``known_through_seq`` alone: an entry numbered after
+    it but recorded before the instant (beyond ``UNSEEN_TOLERANCE``) is ``ledger_entry_unseen``, so
+    a forger cannot hide an entry by lowering the number and dropping the facts above it."""
     result = DecisionReplay(decision.pk, decision.enterprise_id, decision.purpose)
     problems = result.problems
     if policies.digest(decision_inputs_document(decision)) != decision.input_digest:
         problems.append(ReplayProblem("input_digest_mismatch"))
+    if audit_events is None:
+        audit_events = decision_audit_data([decision.pk])[decision.pk]
+    audit_problem = _audit_problem(decision, audit_events)
+    if audit_problem is not None:
+        problems.append(audit_problem)
     snapshot_problem = _rule_snapshot_problem(decision)
     if snapshot_problem:
         problems.append(ReplayProblem("rule_snapshot_mismatch", snapshot_problem))
@@ -442,6 +544,9 @@ def decision_replay(decision: EligibilityDecision, *, ledger: LedgerFacts) -> De
     recomputed = _outputs_of_evaluation(from_stored)
     if recomputed != stored_outputs:
         problems.append(ReplayProblem("stored_result_mismatch", _differing(stored_outputs, recomputed)))
+    unseen = ledger.unseen(decision.as_of, through_seq=decision.known_through_seq)
+    if unseen:
+        problems.append(ReplayProblem("ledger_entry_unseen", "entries " + ", ".join(f"#{f.seq}" for f in unseen)))
     known = ledger.as_of(decision.as_of, through_seq=decision.known_through_seq)
     ledger_json = _plain(ledger.as_json(known))
     stored_json = _plain(decision.facts)
@@ -468,6 +573,9 @@ def decision_replay(decision: EligibilityDecision, *, ledger: LedgerFacts) -> De
     return result
 
 
+_REPLAY_BATCH = 2000
+
+
 def eligibility_replay(
     *,
     enterprise: Enterprise | None = None,
@@ -475,7 +583,8 @@ def eligibility_replay(
     progress: Callable[[int, int], None] | None = None,
 ) -> ReplayReport:
     """Replay every stored decision (or those of ``enterprise``, or ``decision_ids``): one query
-    for the decisions, streamed in enterprise order, and one for each enterprise's ledger entries.
+    for the decisions, streamed in enterprise order, one for each enterprise's ledger entries, and
+    one for the audit events of each batch of decisions.
 
     A new rule version never changes an old decision: each is evaluated from its own rule snapshot,
     which must still equal the (never edited) version it names."""
@@ -488,16 +597,29 @@ def eligibility_replay(
     report = ReplayReport()
     ledger: LedgerFacts | None = None
     ledger_of: int | None = None
-    for decision in decisions.order_by("enterprise_id", "id").iterator(chunk_size=2000):
-        if decision.enterprise_id != ledger_of:
-            ledger, ledger_of = ledger_facts(enterprise=decision.enterprise_id), decision.enterprise_id
-        assert ledger is not None
-        replayed = decision_replay(decision, ledger=ledger)
-        report.checked += 1
-        if not replayed.agrees:
-            report.mismatches.append(replayed)
-        if progress is not None:
-            progress(report.checked, total)
+    batch: list[EligibilityDecision] = []
+
+    def replay_batch() -> None:
+        nonlocal ledger, ledger_of
+        audit = decision_audit_data(decision.pk for decision in batch)
+        for decision in batch:
+            if decision.enterprise_id != ledger_of:
+                ledger, ledger_of = ledger_facts(enterprise=decision.enterprise_id), decision.enterprise_id
+            assert ledger is not None
+            replayed = decision_replay(decision, ledger=ledger, audit_events=audit[decision.pk])
+            report.checked += 1
+            if not replayed.agrees:
+                report.mismatches.append(replayed)
+            if progress is not None:
+                progress(report.checked, total)
+        batch.clear()
+
+    for decision in decisions.order_by("enterprise_id", "id").iterator(chunk_size=_REPLAY_BATCH):
+        batch.append(decision)
+        if len(batch) == _REPLAY_BATCH:
+            replay_batch()
+    if batch:
+        replay_batch()
     if progress is not None and total == 0:
         progress(0, 0)
     return report

@@ -231,11 +231,20 @@ def policy_create(
 _EDITABLE_POLICY_FIELDS = frozenset({"name", "name_en", "legal_basis", "description", "valid_from", "valid_until"})
 
 
+_VALIDITY_FIELDS = ("valid_from", "valid_until")
+
+
 def policy_update(*, actor: User | None, policy: Policy, **changes: Any) -> Policy:
     """Change the catalogue data of a policy (not its code or kind; rules change by a new version).
 
+    The in-force period (``valid_from``, ``valid_until``) is part of the rule every decision is
+    evaluated from (``policy_not_in_force``) and of the snapshot the replay compares with the
+    policy, so once a version has been published it no longer changes (``validity_locked``): a
+    different period is a new policy (a new code, with its own versions), which leaves the
+    decisions taken under the old one as they were. Before publication it may change freely.
+
     Errors: ``not_authorised`` (needs ``credit.change_policy``), ``name_required``,
-    ``legal_basis_required``, ``validity_invalid``.
+    ``legal_basis_required``, ``validity_invalid``, ``validity_locked``.
     """
     unknown = set(changes) - _EDITABLE_POLICY_FIELDS
     if unknown:
@@ -253,7 +262,21 @@ def policy_update(*, actor: User | None, policy: Policy, **changes: Any) -> Poli
             max_length=300,
         )
     with transaction.atomic():
+        # Under the policy's row lock, which publishing takes first: a publication either sees the
+        # new period or makes this refuse.
         locked = Policy.objects.select_for_update().get(pk=policy.pk)
+        validity_changes = any(name in changes and changes[name] != getattr(locked, name) for name in _VALIDITY_FIELDS)
+        if (
+            validity_changes
+            and PolicyVersion.objects.filter(policy=locked).exclude(status=PolicyVersionStatus.DRAFT).exists()
+        ):
+            raise PolicyError(
+                "validity_locked",
+                _(
+                    "The in-force period cannot change once a version has been published; "
+                    "a different period is a new policy."
+                ),
+            )
         before = {name: getattr(locked, name) for name in changes}
         for name, value in changes.items():
             setattr(locked, name, value)
@@ -377,20 +400,6 @@ def policy_version_publish(*, actor: User | None, version: PolicyVersion) -> Pol
 # --- eligibility decisions ------------------------------------------------------------------------
 
 
-def policy_rule_snapshot(version: PolicyVersion) -> dict[str, Any]:
-    """The rule snapshot a decision under ``version`` stores (see ``credit.policies``)."""
-    policy = version.policy
-    return {
-        "code": policy.code,
-        "version": version.rule_version,
-        "kind": policy.kind,
-        "valid_from": policy.valid_from.isoformat(),
-        "valid_until": policy.valid_until.isoformat() if policy.valid_until else None,
-        "conditions": version.conditions,
-        "benefits": version.benefits,
-    }
-
-
 def _decision_record(
     *,
     actor: User | None,
@@ -454,21 +463,12 @@ def _decision_record(
     )
     with transaction.atomic():
         decision.save(force_insert=True)
+        # The replay compares the decision with this event (policy_selectors.decision_audit_record).
         audit_event_record(
             actor=actor,
-            action="credit.eligibility_decided",
+            action=policy_selectors.DECISION_AUDIT_ACTION,
             obj=decision,
-            data={
-                "enterprise": enterprise.uscc,
-                "purpose": purpose,
-                "rule": f"{decision.rule_code} v{decision.rule_version}",
-                "subject": f"{source_type}:{source_id}",
-                "eligible": decision.eligible,
-                "grade": decision.grade,
-                "score": decision.score,
-                "reasons": [reason["code"] for reason in decision.reasons],
-                "digest": decision.input_digest,
-            },
+            data={"enterprise": enterprise.uscc, **policy_selectors.decision_audit_record(decision)},
         )
     return decision
 
@@ -546,7 +546,7 @@ def policy_eligibility_check(
         actor=actor,
         enterprise=enterprise,
         purpose=DecisionPurpose.POLICY_CHECK,
-        rule=policy_rule_snapshot(version),
+        rule=policy_selectors.policy_rule_snapshot(version),
         policy_version=version,
         as_of=moment,
         source_type=source_type,
@@ -605,7 +605,7 @@ def fast_track_check(
                     actor=actor,
                     enterprise=enterprise,
                     purpose=DecisionPurpose.FAST_TRACK,
-                    rule=policy_rule_snapshot(version),
+                    rule=policy_selectors.policy_rule_snapshot(version),
                     policy_version=version,
                     as_of=moment,
                     source_type=source_type,
@@ -704,7 +704,7 @@ def deposit_waiver_decide(
         actor=actor,
         enterprise=project.enterprise,
         purpose=DecisionPurpose.DEPOSIT_WAIVER,
-        rule=policy_rule_snapshot(version),
+        rule=policy_selectors.policy_rule_snapshot(version),
         policy_version=version,
         as_of=moment,
         source_type=SUBJECT_CONSTRUCTION_PROJECT,
@@ -771,7 +771,7 @@ def policy_application_submit(
             actor=actor,
             enterprise=enterprise,
             purpose=DecisionPurpose.POLICY_APPLICATION,
-            rule=policy_rule_snapshot(version),
+            rule=policy_selectors.policy_rule_snapshot(version),
             policy_version=version,
             as_of=now,
             source_type=SUBJECT_POLICY_APPLICATION,
@@ -826,11 +826,14 @@ def policy_application_approve(
     *, actor: User, application: PolicyApplication, amount: Any, term_months: int, note: str = ""
 ) -> PolicyGrant:
     """The policy office approves with an amount and a term: the grant is recorded in the same
-    transaction. The amount may not exceed the version's ``guarantee_cap`` (loan guarantee) or
-    ``max_amount`` (interest subsidy), the term its ``max_term_months``.
+    transaction. The policy must still be in force on the day of the approval (Asia/Shanghai). The
+    amount may not exceed what the enterprise requested (when it named an amount) nor the version's
+    ``guarantee_cap`` (loan guarantee) or ``max_amount`` (interest subsidy); the term may not
+    exceed the term requested (when named) nor the version's ``max_term_months``.
 
     Errors (nothing written): ``not_policy_office``, ``amount_invalid``, ``term_invalid``,
-    ``note_too_long``, ``application_not_pending``, ``amount_over_cap``, ``term_over_max``.
+    ``note_too_long``, ``application_not_pending``, ``policy_not_in_force``,
+    ``amount_over_requested``, ``term_over_requested``, ``amount_over_cap``, ``term_over_max``.
     """
     _require_policy_office(actor)
     value = _money(amount, code="amount_invalid")
@@ -838,6 +841,24 @@ def policy_application_approve(
     note = _text(note, code="note_too_long", message="", max_length=300, required=False)
     with transaction.atomic():
         locked = _lock_pending(application)
+        now = timezone.now()
+        # The period cannot change after publication (policy_update), but time passes: an
+        # application submitted in force may wait in the queue past the policy's end.
+        not_in_force = policies.validity_issue(policy_selectors.policy_rule_snapshot(locked.policy_version), now)
+        if not_in_force is not None:
+            raise PolicyError("policy_not_in_force", policy_selectors.issue_texts([not_in_force])[0])
+        if locked.requested_amount is not None and value > locked.requested_amount:
+            raise PolicyError(
+                "amount_over_requested",
+                _("The amount exceeds the %(requested)s yuan the enterprise requested.")
+                % {"requested": locked.requested_amount},
+            )
+        if locked.requested_term_months is not None and term > locked.requested_term_months:
+            raise PolicyError(
+                "term_over_requested",
+                _("The term exceeds the %(months)s months the enterprise requested.")
+                % {"months": locked.requested_term_months},
+            )
         benefits = locked.policy_version.benefits
         cap_key = "guarantee_cap" if locked.policy.kind == PolicyKind.LOAN_GUARANTEE else "max_amount"
         cap = policies.decimal_or_none(benefits.get(cap_key))
@@ -850,7 +871,6 @@ def policy_application_approve(
             raise PolicyError(
                 "term_over_max", _("The term exceeds the policy's maximum of %(months)s months.") % {"months": max_term}
             )
-        now = timezone.now()
         locked.status = ApplicationStatus.APPROVED
         locked.decided_at = now
         locked.decided_by = actor

@@ -69,8 +69,10 @@ def queue(request: HttpRequest) -> HttpResponse:
 _APPROVE_FIELDS = {
     "amount_invalid": "amount",
     "amount_over_cap": "amount",
+    "amount_over_requested": "amount",
     "term_invalid": "term_months",
     "term_over_max": "term_months",
+    "term_over_requested": "term_months",
     "note_too_long": "note",
 }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import json
 import random
@@ -542,6 +543,33 @@ def test_draw_verify_passes_when_intact(verified):
     assert services.campaign_verify(campaign=verified) == []
 
 
+@contextlib.contextmanager
+def roster_triggers_off():  # type: ignore[no-untyped-def]
+    from core import append_only
+
+    append_only.triggers_drop(connection, app_label="approvals")
+    try:
+        yield
+    finally:
+        append_only.triggers_create(connection, app_label="approvals")
+
+
+def test_the_database_refuses_changes_to_frozen_rosters(verified):
+    from django.db import DatabaseError
+
+    target = CampaignTarget.objects.filter(campaign=verified).first()
+    for change in (
+        lambda: CampaignTarget.objects.filter(pk=target.pk).update(grade="D"),
+        lambda: CampaignTarget.objects.filter(pk=target.pk).delete(),
+        lambda: CampaignRecusal.objects.bulk_create(
+            [CampaignRecusal(campaign=verified, uscc=target.uscc, username="insp_a", reason="x")]
+        ),
+    ):
+        with pytest.raises(DatabaseError), transaction.atomic():
+            change()
+    assert CampaignTarget.objects.get(pk=target.pk).grade == target.grade
+
+
 def _alter_grade(campaign: Campaign) -> None:
     target = CampaignTarget.objects.filter(campaign=campaign, grade="B").get()
     CampaignTarget.objects.filter(pk=target.pk).update(grade="A")
@@ -615,7 +643,9 @@ def _alter_roster_username(campaign: Campaign) -> None:
     ],
 )
 def test_draw_verify_fails_when_any_stored_input_is_altered(verified, alter):
-    alter(verified)
+    # Someone with the owner's powers (the triggers dropped) rewrites a stored input.
+    with roster_triggers_off():
+        alter(verified)
     status, output = verify_exit(verified.code)
     assert status == 1
     assert "PROBLEM:" in output

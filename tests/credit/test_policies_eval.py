@@ -292,6 +292,32 @@ def test_policy_in_force_on_its_last_day_and_not_after():
     assert codes(result.reasons) == ["policy_not_in_force"] and not hint(result, "eligible_on")
 
 
+@pytest.mark.parametrize(
+    ("moment", "in_force"),
+    [
+        (datetime.datetime(2026, 1, 1, 0, 0, tzinfo=SH), True),  # first day, Shanghai midnight
+        (datetime.datetime(2025, 12, 31, 16, 0, tzinfo=datetime.UTC), True),  # the same instant in UTC
+        (datetime.datetime(2025, 12, 31, 23, 59, tzinfo=SH), False),
+        (datetime.datetime(2026, 3, 2, 23, 59, tzinfo=SH), True),  # last day
+        (datetime.datetime(2026, 3, 2, 16, 0, tzinfo=datetime.UTC), False),  # 3 March in Shanghai
+    ],
+)
+def test_validity_issue_is_the_evaluations_test(moment, in_force):
+    """The approval's in-force check (``validity_issue``) agrees with the evaluation's, day by
+    day in Asia/Shanghai."""
+    table = rule(valid_from="2026-01-01", valid_until="2026-03-02")
+    issue = policies.validity_issue(table, moment)
+    assert (issue is None) is in_force
+    evaluated = policies.evaluate(table, [], moment)
+    assert ("policy_not_in_force" not in codes(evaluated.reasons)) is in_force
+    if issue is not None:
+        assert issue in evaluated.reasons
+
+
+def test_validity_issue_without_end():
+    assert policies.validity_issue(rule(valid_from="2026-01-01"), T0 + 3650 * DAY) is None
+
+
 def test_eligible_on_is_never_after_the_policy_ends():
     facts = [fact(1, "admin_penalty", T0)]  # grade C until 2027-03-02
     table = rule({"type": "min_grade", "grade": "B"}, valid_from="2026-01-01", valid_until="2026-12-31")

@@ -5,12 +5,15 @@ deposit, fast track, and the replay (service and command)."""
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from io import StringIO
+from typing import Any
 
 import pytest
 from django.core.management import call_command
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import override
@@ -93,6 +96,43 @@ def error_code(call) -> str:  # type: ignore[no-untyped-def]
     with pytest.raises(DomainError) as caught:
         call()
     return caught.value.code
+
+
+@contextmanager
+def append_only_bypassed() -> Iterator[None]:
+    """What only the database owner can do: write behind the append-only triggers, inside the
+    test's transaction. PostgreSQL: as the session's superuser with ``session_replication_role =
+    replica`` (every trigger off), as the ledger tamper suite does. SQLite, which has no such
+    switch: every trigger dropped and recreated from its stored SQL afterwards. Tamper tests use it
+    to play a forger with the owner's rights."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT current_user, session_user")
+            current, session = cursor.fetchone()
+            cursor.execute("SET LOCAL ROLE NONE")
+            cursor.execute("SET LOCAL session_replication_role = replica")
+            try:
+                yield
+            finally:
+                cursor.execute("SET LOCAL session_replication_role = origin")
+                if current != session:
+                    cursor.execute(f"SET LOCAL ROLE {connection.ops.quote_name(current)}")
+        else:
+            cursor.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")
+            triggers = cursor.fetchall()
+            for name, _sql in triggers:
+                cursor.execute(f"DROP TRIGGER {connection.ops.quote_name(name)}")
+            try:
+                yield
+            finally:
+                for _name, sql in triggers:
+                    cursor.execute(sql)
+
+
+def rewrite(model: Any, pk: int, **fields: Any) -> None:
+    """An owner-level UPDATE of one row of an append-only table (see ``append_only_bypassed``)."""
+    with append_only_bypassed():
+        assert model.objects.filter(pk=pk).update(**fields) == 1
 
 
 @pytest.fixture
@@ -341,6 +381,80 @@ def test_policy_not_in_force_is_a_reason(enterprise):
     assert not decision.eligible and codes(decision.reasons) == ["policy_not_in_force"]
 
 
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"valid_until": datetime.date(2026, 6, 30)},
+        {"valid_from": datetime.date(2025, 1, 1)},
+        {"valid_from": datetime.date(2026, 2, 1), "valid_until": datetime.date(2027, 1, 31)},
+    ],
+)
+def test_the_in_force_period_is_locked_once_a_version_is_published(superuser, changes):
+    # Given a policy whose version 1 is published (in force from 2026-01-01, no end)
+    policy = make_policy()
+    audits = AuditEvent.objects.count()
+    # When its period is changed
+    code = error_code(lambda: policy_services.policy_update(actor=superuser, policy=policy, **changes))
+    # Then it is refused and nothing is written
+    assert code == "validity_locked"
+    policy.refresh_from_db()
+    assert (policy.valid_from, policy.valid_until) == (datetime.date(2026, 1, 1), None)
+    assert AuditEvent.objects.count() == audits
+
+
+def test_other_catalogue_data_still_changes_after_publication(superuser):
+    # Given a published policy whose version 2 is a draft
+    policy = make_policy()
+    policy_services.policy_version_draft_create(actor=superuser, policy=policy)
+    # When its name changes, the period given unchanged (as a form resubmits it)
+    updated = policy_services.policy_update(
+        actor=superuser, policy=policy, name="新名称", valid_from=datetime.date(2026, 1, 1), valid_until=None
+    )
+    # Then the change is made
+    assert Policy.objects.get(pk=policy.pk).name == updated.name == "新名称"
+    # and the period still may not
+    assert (
+        error_code(
+            lambda: policy_services.policy_update(
+                actor=superuser, policy=policy, valid_until=datetime.date(2026, 12, 31)
+            )
+        )
+        == "validity_locked"
+    )
+
+
+def test_the_in_force_period_of_an_unpublished_policy_may_change(superuser, enterprise):
+    # Given a policy with a draft only
+    policy = make_policy(publish=False)
+    end = timezone.localdate() - datetime.timedelta(days=1)
+    # When its period is changed, then published
+    policy_services.policy_update(actor=superuser, policy=policy, valid_until=end)
+    policy_services.policy_version_publish(actor=superuser, version=policy.versions.get())
+    # Then decisions are taken with the new period
+    decision = policy_services.policy_eligibility_check(
+        actor=None, enterprise=enterprise, policy=policy, source_type="enterprise", source_id="1"
+    )
+    assert decision.rule_snapshot["valid_until"] == end.isoformat()
+    assert codes(decision.reasons) == ["policy_not_in_force"]
+    assert policy_selectors.eligibility_replay().all_agree
+
+
+def test_an_in_force_period_changed_behind_the_services_back_fails_the_replay(enterprise):
+    # Given a decision under a policy in force without end
+    policy = make_policy()
+    decision = policy_services.policy_eligibility_check(
+        actor=None, enterprise=enterprise, policy=policy, source_type="enterprise", source_id="1"
+    )
+    assert policy_selectors.eligibility_replay().all_agree
+    # When the period is changed in the database, not by the service
+    Policy.objects.filter(pk=policy.pk).update(valid_until=datetime.date(2026, 1, 31))
+    # Then the replay no longer agrees: the rule evaluated is not the policy's
+    report = policy_selectors.eligibility_replay(decision_ids=[decision.pk])
+    assert [(p.code, p.detail) for m in report.mismatches for p in m.problems] == [
+        ("rule_snapshot_mismatch", "in-force period")
+    ]
+
+
 def test_a_policy_without_published_version_cannot_be_checked(enterprise):
     policy = make_policy(publish=False)
     assert (
@@ -453,6 +567,61 @@ def test_approve_respects_the_versions_limits(owner, enterprise, policy_office, 
     )
     application.refresh_from_db()
     assert application.status == ApplicationStatus.PENDING_REVIEW and not PolicyGrant.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("amount", "term", "code"),
+    [
+        ("100000.01", 12, "amount_over_requested"),
+        ("100000", 13, "term_over_requested"),
+    ],
+)
+def test_approve_grants_no_more_than_was_requested(owner, enterprise, policy_office, amount, term, code):
+    # Given an application for 100 000 yuan over 12 months (the policy would allow more)
+    application = submit(owner, enterprise, make_policy(), requested_amount="100000", requested_term_months=12)
+
+    def approve(amount: str, term: int) -> PolicyGrant:
+        return policy_services.policy_application_approve(
+            actor=policy_office, application=application, amount=amount, term_months=term
+        )
+
+    # When the office grants more, then it is refused and nothing is written
+    assert error_code(lambda: approve(amount, term)) == code
+    application.refresh_from_db()
+    assert application.status == ApplicationStatus.PENDING_REVIEW and not PolicyGrant.objects.exists()
+    # Exactly what was requested is granted
+    grant = approve("100000", 12)
+    assert (grant.amount, grant.term_months) == (Decimal("100000.00"), 12)
+
+
+def test_approve_refuses_once_the_policy_is_no_longer_in_force(owner, enterprise, policy_office, monkeypatch):
+    # Given an application made while the policy is in force (it ends in 10 days)
+    policy = make_policy(valid_until=timezone.localdate() + datetime.timedelta(days=10))
+    application = submit(owner, enterprise, policy, requested_amount="100000")
+    assert application.status == ApplicationStatus.PENDING_REVIEW
+    # When the office approves 11 days later
+    later = timezone.now() + datetime.timedelta(days=11)
+    monkeypatch.setattr(timezone, "now", lambda: later)
+    code = error_code(
+        lambda: policy_services.policy_application_approve(
+            actor=policy_office, application=application, amount="100000", term_months=12
+        )
+    )
+    # Then it is refused and nothing is written
+    assert code == "policy_not_in_force"
+    application.refresh_from_db()
+    assert application.status == ApplicationStatus.PENDING_REVIEW and not PolicyGrant.objects.exists()
+
+
+def test_approve_on_the_last_day_in_force_is_allowed(owner, enterprise, policy_office, monkeypatch):
+    policy = make_policy(valid_until=timezone.localdate() + datetime.timedelta(days=10))
+    application = submit(owner, enterprise, policy)
+    later = timezone.now() + datetime.timedelta(days=10)
+    monkeypatch.setattr(timezone, "now", lambda: later)
+    grant = policy_services.policy_application_approve(
+        actor=policy_office, application=application, amount="100000", term_months=12
+    )
+    assert grant.amount == Decimal("100000.00")
 
 
 def test_only_the_policy_office_decides(owner, enterprise, administrator):
@@ -708,7 +877,7 @@ def test_a_forged_stored_fact_fails_the_replay(owner, enterprise):
     decision = _some_decisions(owner, enterprise).first()
     facts = decision.facts
     facts[0]["points"] = 5  # the penalty becomes a bonus
-    EligibilityDecision.objects.filter(pk=decision.pk).update(facts=facts)
+    rewrite(EligibilityDecision, decision.pk, facts=facts)
     assert set(_problems(decision.pk)) >= {"input_digest_mismatch", "stored_result_mismatch", "ledger_facts_mismatch"}
     out = StringIO()
     with pytest.raises(SystemExit) as exited:
@@ -722,34 +891,34 @@ def test_a_forger_who_recomputes_the_digest_is_caught_by_the_ledger(owner, enter
     decision.facts = []  # hide the penalty, and make the digest match again
     decision.grade, decision.score = "B", 80
     digest = policies.digest(policy_selectors.decision_inputs_document(decision))
-    EligibilityDecision.objects.filter(pk=decision.pk).update(facts=[], grade="B", score=80, input_digest=digest)
+    rewrite(EligibilityDecision, decision.pk, facts=[], grade="B", score=80, input_digest=digest)
     problems = _problems(decision.pk)
     assert "input_digest_mismatch" not in problems
-    assert {"ledger_facts_mismatch", "ledger_result_mismatch"} <= set(problems)
+    assert {"ledger_facts_mismatch", "ledger_result_mismatch", "audit_trail_mismatch"} <= set(problems)
 
 
 def test_a_forged_result_or_rule_fails_the_replay(owner, enterprise):
     decisions = list(_some_decisions(owner, enterprise))
-    EligibilityDecision.objects.filter(pk=decisions[0].pk).update(eligible=not decisions[0].eligible)
-    assert _problems(decisions[0].pk) == ["stored_result_mismatch", "ledger_result_mismatch"]
+    rewrite(EligibilityDecision, decisions[0].pk, eligible=not decisions[0].eligible)
+    assert _problems(decisions[0].pk) == ["audit_trail_mismatch", "stored_result_mismatch", "ledger_result_mismatch"]
     deposit = next(d for d in decisions if d.purpose == "deposit_waiver")
-    EligibilityDecision.objects.filter(pk=deposit.pk).update(deposit_amount=Decimal("1.00"))
+    rewrite(EligibilityDecision, deposit.pk, deposit_amount=Decimal("1.00"))
     assert "stored_result_mismatch" in _problems(deposit.pk)
     # The commitment route's minimum grade comes from the caller: only the digest guards it.
     snapshot = decisions[1].rule_snapshot
     snapshot["conditions"][0]["grade"] = "D"
-    EligibilityDecision.objects.filter(pk=decisions[1].pk).update(rule_snapshot=snapshot)
+    rewrite(EligibilityDecision, decisions[1].pk, rule_snapshot=snapshot)
     assert _problems(decisions[1].pk) == ["input_digest_mismatch"]
     # A policy decision's rule must also equal the published version it names.
     snapshot = deposit.rule_snapshot
     snapshot["conditions"] = []
-    EligibilityDecision.objects.filter(pk=deposit.pk).update(rule_snapshot=snapshot)
+    rewrite(EligibilityDecision, deposit.pk, rule_snapshot=snapshot)
     assert {"input_digest_mismatch", "rule_snapshot_mismatch"} <= set(_problems(deposit.pk))
 
 
 def test_an_unreadable_stored_rule_is_reported_not_raised(owner, enterprise):
     decision = _some_decisions(owner, enterprise).first()
-    EligibilityDecision.objects.filter(pk=decision.pk).update(rule_snapshot={"nonsense": 1})
+    rewrite(EligibilityDecision, decision.pk, rule_snapshot={"nonsense": 1})
     assert set(_problems(decision.pk)) == {
         "input_digest_mismatch",
         "rule_snapshot_mismatch",

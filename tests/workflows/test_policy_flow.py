@@ -30,7 +30,7 @@ from credit.policy_models import (
 )
 from tests import factories
 from tests.credit.ledger_helpers import append
-from tests.credit.test_policy_services import make_policy
+from tests.credit.test_policy_services import make_policy, rewrite
 from workflows import policy_actions
 from workflows.policy_flows import PolicyApplicationFlow
 
@@ -185,7 +185,7 @@ def test_a_refused_service_call_starts_no_process(owner, enterprise, loan):
 
 
 def test_an_approval_over_the_cap_leaves_the_task_open(owner, enterprise, loan, office):
-    application = apply(owner, enterprise, loan)
+    application = apply(owner, enterprise, loan, amount=None, months=None)  # nothing requested: the cap limits
     with pytest.raises(DomainError) as caught:
         policy_actions.policy_approve_and_route(
             actor=office, application=application, amount="9000000.00", term_months=12
@@ -451,10 +451,29 @@ def test_refusing_on_the_review_page_needs_reasons(client, owner, enterprise, lo
 def test_bad_approval_input_is_refused_with_400_and_nothing_written(
     client, owner, enterprise, loan, office, data, field, code
 ):
-    application = apply(owner, enterprise, loan)
+    application = apply(owner, enterprise, loan, amount=None, months=None)  # nothing requested: the caps limit
     client.force_login(office)
     before = counts()
     post = {"action": "approve", "approve-amount": "1000", "approve-term_months": "12"}
+    post.update(data)
+    response = client.post(reverse("policy_office:review", args=[application.pk]), post)
+    assert response.status_code == 400 and response.context["approve_form"].has_error(field, code)
+    assert counts() == before
+    assert trail(process_of(application))[-1] == ("review", "NEW")
+
+
+@pytest.mark.parametrize(
+    ("data", "field", "code"),
+    [
+        ({"approve-amount": "100000.01"}, "amount", "amount_over_requested"),
+        ({"approve-term_months": "13"}, "term_months", "term_over_requested"),
+    ],
+)
+def test_an_approval_above_the_request_is_refused_with_400(client, owner, enterprise, loan, office, data, field, code):
+    application = apply(owner, enterprise, loan)  # 100 000 yuan over 12 months requested
+    client.force_login(office)
+    before = counts()
+    post = {"action": "approve", "approve-amount": "100000", "approve-term_months": "12"}
     post.update(data)
     response = client.post(reverse("policy_office:review", args=[application.pk]), post)
     assert response.status_code == 400 and response.context["approve_form"].has_error(field, code)
@@ -539,12 +558,13 @@ def test_the_replay_agrees_and_writes_only_its_audit_line(client, auditor, owner
 
 def test_the_replay_shows_a_tampered_decision(client, auditor, owner, enterprise, loan):
     decision = _decisions(owner, enterprise, loan)
-    EligibilityDecision.objects.filter(pk=decision.pk).update(eligible=False)
+    rewrite(EligibilityDecision, decision.pk, eligible=False)  # as the owner, behind the triggers
     client.force_login(auditor)
     client.cookies["django_language"] = "en"
     response = client.post(reverse("audit_eligibility:replay", args=[decision.pk]))
     assert response.context["replay"]["agrees"] is False
     assert [p["code"] for p in response.context["replay"]["problems"]] == [
+        "audit_trail_mismatch",
         "stored_result_mismatch",
         "ledger_result_mismatch",
     ]

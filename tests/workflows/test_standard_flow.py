@@ -318,6 +318,23 @@ def test_clock_and_history_events_are_append_only(bureau, owner, enterprise):
         ApplicationEvent.objects.filter(application=application).first().delete()
 
 
+def test_the_database_refuses_rewriting_history(bureau, owner, enterprise):
+    from django.db import DatabaseError, connection, transaction
+
+    from core import append_only
+    from core.models import AuditEvent
+
+    application = file_application(owner, enterprise, make_item(bureau))
+    for change in (
+        lambda: ClockEvent.objects.filter(application=application).update(comment="edited"),
+        lambda: ApplicationEvent.objects.filter(application=application).delete(),
+        lambda: AuditEvent.objects.all().update(action="edited"),
+    ):
+        with pytest.raises(DatabaseError), transaction.atomic():
+            change()
+    assert append_only.triggers_present(connection) == append_only.expected_trigger_names()
+
+
 def test_suspension_holds_step_timeouts_and_moves_step_due_dates(bureau, owner, enterprise):
     import datetime as dt
     from unittest import mock

@@ -1,10 +1,13 @@
 """Re-evaluate every stored eligibility decision, from its stored inputs and from the credit ledger
-as of its instant, and compare with what was recorded.
+as of its instant, and compare with what was recorded and with the audit event written with it.
 
 Exit status 0: every decision agrees. 1: at least one does not; each is listed (decision id,
 enterprise, purpose, and what differs: a digest that no longer matches the stored inputs, a rule
-snapshot that differs from the version it names, a result that the inputs no longer give, entries
-that differ from the ledger's). Progress goes to stderr, so stdout can be piped.
+snapshot that differs from the version it names or the policy's in-force period, a result that the
+inputs no longer give, entries that differ from the ledger's, ledger entries recorded before the
+instant that the decision did not consider (more than ``policy_selectors.UNSEEN_TOLERANCE``, 5 s,
+before it), an audit event that is missing or says otherwise). Progress goes to stderr, so stdout
+can be piped.
 """
 
 from __future__ import annotations

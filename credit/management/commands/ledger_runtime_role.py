@@ -4,10 +4,12 @@ Run it as the database owner (the role that runs migrations), after every ``migr
 
     DATABASE_URL=postgres://owner@db/reformflow manage.py ledger_runtime_role --role reformflow_app
 
-The runtime role may read and write the application's tables, except the credit ledger, where it
-may only SELECT and INSERT: no UPDATE, DELETE or TRUNCATE, and since it owns nothing it cannot ALTER
-TABLE … DISABLE TRIGGER; it is no superuser, so it cannot SET session_replication_role either. Its
-password, if it logs in with one, is read from the environment variable named by --password-env.
+The runtime role may read and write the application's tables, except the append-only ones (the
+credit ledger, eligibility decisions, disbursements: ``credit.ledger_triggers.APPEND_ONLY_TABLES``),
+where it may only SELECT and INSERT: no UPDATE, DELETE or TRUNCATE, and since it owns nothing it
+cannot ALTER TABLE … DISABLE TRIGGER; it is no superuser, so it cannot SET session_replication_role
+either. Its password, if it logs in with one, is read from the environment variable named by
+--password-env.
 """
 
 from __future__ import annotations
@@ -19,7 +21,14 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
-APPEND_ONLY_TABLES = ("credit_ledgerentry",)
+from core.append_only import APPEND_ONLY_TABLES as KERNEL_APPEND_ONLY
+from credit.ledger_triggers import APPEND_ONLY_TABLES as CREDIT_APPEND_ONLY
+
+# The credit ledger and policy records, and the audit trail, application history, commitments and
+# inspection records (``core.append_only``): their triggers refuse changes for every role anyway;
+# the runtime role is not even granted UPDATE or DELETE on them.
+APPEND_ONLY_TABLES = (*CREDIT_APPEND_ONLY, *(t for tables in KERNEL_APPEND_ONLY.values() for t in tables))
+
 _NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
@@ -59,7 +68,7 @@ def runtime_role_setup(*, role: str, password: str | None = None, login: bool = 
 
 
 class Command(BaseCommand):
-    help = "Create or refresh the PostgreSQL runtime role (no UPDATE/DELETE/TRUNCATE on the credit ledger)."
+    help = "Create or refresh the PostgreSQL runtime role (no UPDATE/DELETE/TRUNCATE on the append-only tables)."
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--role", required=True, help="name of the runtime role, e.g. reformflow_app")
