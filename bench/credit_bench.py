@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import io
 import json
 import os
 import random
@@ -98,11 +97,9 @@ def setup_django(url: str) -> None:
 def build(sizes: dict[str, int]) -> dict[str, Any]:
     """Enterprises by bulk insert; entries hashed in Python and loaded with COPY (INSERT is allowed
     by the triggers), exactly as ``credit_entry_append`` would have chained them."""
-    from django.db import connection, transaction
     from django.utils import timezone
 
-    from credit import ledger_hashing
-    from credit.ledger_models import CreditEntryKind, LedgerHead
+    from credit.ledger_models import CreditEntryKind
     from credit.models import Enterprise
     from credit.uscc import uscc_with_check_digit
 
@@ -131,96 +128,15 @@ def build(sizes: dict[str, int]) -> dict[str, Any]:
     # Occurred/recorded times ascend with seq, spread over three years.
     span = datetime.timedelta(days=3 * 365)
     start = now - span
-    prev = ledger_hashing.GENESIS_HASH
-    columns = (
-        "seq",
-        "enterprise_id",
-        "kind_id",
-        "kind_code",
-        "kind_version",
-        "points",
-        "occurred_at",
-        "recorded_at",
-        "deciding_authority",
-        "document_number",
-        "legal_basis",
-        "source_type",
-        "source_id",
-        "reason",
-        "recorded_by_id",
-        "approved_by_id",
-        "reverses_id",
-        "hash_algorithm",
-        "canonical_version",
-        "prev_hash",
-        "entry_hash",
-    )
-    buffer = io.StringIO()
-    load_started = time.monotonic()
-    recorded = start
-    with transaction.atomic():
-        for seq in range(1, total + 1):
-            pk, uscc = (
-                (big_pk, big_uscc) if seq % max(1, total // sizes["big"]) == 0 else others[rng.randrange(len(others))]
-            )
-            kind = kinds[rng.randrange(len(kinds))]
-            recorded = start + span * (seq / total)
-            occurred = recorded - datetime.timedelta(days=rng.randint(0, 20))
-            fields = {
-                "seq": seq,
-                "enterprise_uscc": uscc,
-                "kind_code": kind.code,
-                "kind_version": kind.version,
-                "points": kind.default_points,
-                "occurred_at": occurred,
-                "recorded_at": recorded,
-                "deciding_authority": "沈阳市市场监督管理局",
-                "document_number": f"沈市监〔2026〕{seq}号",
-                "legal_basis": "",
-                "source_type": "inspection",
-                "source_id": f"bench:{seq}",
-                "reason": "基准数据",
-                "recorded_by": None,
-                "approved_by": None,
-                "reverses": None,
-                "hash_algorithm": "sha256",
-                "prev_hash": prev,
-            }
-            digest = ledger_hashing.entry_hash(fields)
-            row = (
-                seq,
-                pk,
-                kind.pk,
-                kind.code,
-                kind.version,
-                kind.default_points,
-                occurred.isoformat(),
-                recorded.isoformat(),
-                fields["deciding_authority"],
-                fields["document_number"],
-                "",
-                "inspection",
-                fields["source_id"],
-                "基准数据",
-                "\\N",
-                "\\N",
-                "\\N",
-                "sha256",
-                1,
-                prev,
-                digest,
-            )
-            buffer.write("\t".join(str(v) for v in row) + "\n")
-            prev = digest
-            if seq % 50_000 == 0 or seq == total:
-                buffer.seek(0)
-                with connection.cursor() as cursor:
-                    cursor.cursor.copy_expert(f"COPY credit_ledgerentry ({', '.join(columns)}) FROM STDIN", buffer)
-                buffer = io.StringIO()
-            progress("entries", seq, total, load_started)
-        LedgerHead.objects.filter(pk=1).update(seq=total, entry_hash=prev, recorded_at=recorded)
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+    from ledger_load import ledger_copy
+
+    def pick(seq: int) -> tuple[int, str, Any]:
+        pk, uscc = (
+            (big_pk, big_uscc) if seq % max(1, total // sizes["big"]) == 0 else others[rng.randrange(len(others))]
+        )
+        return pk, uscc, kinds[rng.randrange(len(kinds))]
+
+    ledger_copy(total=total, start=start, span=span, rng=rng, pick=pick, progress=progress)
     big_count = sum(1 for seq in range(1, total + 1) if seq % max(1, total // sizes["big"]) == 0)
     return {"build_s": round(time.monotonic() - started, 1), "big_enterprise_id": big_pk, "big_entries": big_count}
 

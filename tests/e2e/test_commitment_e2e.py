@@ -3,34 +3,21 @@ signs the notification, gets the certificate at once; an inspector of the pair r
 verification; the public verification page shows the certificate revoked after a false
 commitment."""
 
-from pathlib import Path
-
 import pytest
 
 from approvals.models import Application, Certificate, InspectionTask
+from tests.e2e import helpers
 from tests.workflows.test_commitment_flow import CHECKLIST, supervision  # noqa: F401  (fixture)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
-
 
 def shot(page, name):
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"commitment_{name}.png"), full_page=True)
+    helpers.shot(page, f"commitment_{name}")
 
 
 def log_in(browser, base_url, user):
-    from tests import factories
-
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.goto(base_url + "/accounts/login/")
-    page.fill("#id_username", user.username)
-    page.fill("#id_password", factories.PASSWORD)
-    page.click("main form button[type=submit]")
-    page.wait_for_load_state()
-    return context, page
+    return helpers.log_in(browser, base_url, user)
 
 
 def test_sign_verify_and_revoke_in_the_browser(browser, live_server, bureau, owner, enterprise, supervision):  # noqa: F811

@@ -2,35 +2,23 @@
 applies; the policy office approves on the review page; the auditor opens the eligibility
 decision and replays it."""
 
-from pathlib import Path
-
 import pytest
 
 from approvals.roles import StaffRole
 from credit.policy_models import ApplicationStatus, EligibilityDecision, PolicyApplication, PolicyGrant
 from tests import factories
 from tests.credit.test_policy_services import make_policy
+from tests.e2e import helpers
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
-
 
 def shot(page, name):
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"policy_{name}.png"), full_page=True)
+    helpers.shot(page, f"policy_{name}")
 
 
 def log_in(browser, base_url, user):
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    context.add_cookies([{"name": "django_language", "value": "en", "url": base_url}])
-    page = context.new_page()
-    page.goto(base_url + "/accounts/login/")
-    page.fill("#id_username", user.username)
-    page.fill("#id_password", factories.PASSWORD)
-    page.press("#id_password", "Enter")
-    page.wait_for_load_state()
-    return context, page
+    return helpers.log_in(browser, base_url, user, language="en")
 
 
 def test_apply_approve_and_replay_in_the_browser(browser, live_server, owner, enterprise, auditor):

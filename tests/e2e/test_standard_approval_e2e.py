@@ -1,33 +1,21 @@
 """One whole approval in a real browser: the enterprise files, the window accepts, two
 departments review, the lead department decides, and anyone verifies the certificate."""
 
-from pathlib import Path
-
 import pytest
 
 from approvals.models import Application, Certificate
-from tests import factories
+from tests.e2e import helpers
 from tests.workflows.conftest import make_item
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
-
 
 def shot(page, name):
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"journey_{name}.png"), full_page=True)
+    helpers.shot(page, f"journey_{name}")
 
 
 def log_in(browser, base_url, user):
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.goto(base_url + "/accounts/login/")
-    page.fill("#id_username", user.username)
-    page.fill("#id_password", factories.PASSWORD)
-    page.click("main form button[type=submit]")
-    page.wait_for_load_state()
-    return context, page
+    return helpers.log_in(browser, base_url, user)
 
 
 def work_task(browser, base_url, user, fill, name):
