@@ -39,6 +39,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import benchlib
+from benchlib import log, progress, recreate_database
+
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/reformflow_eligibility_bench"
 FULL = {"enterprises": 100_000, "entries": 1_000_000, "checks": 2_000, "warmup": 50}
@@ -75,53 +78,8 @@ CONDITIONS = [
 BENEFITS = {"guarantee_cap": "5000000.00", "max_term_months": 36, "fee_rate": "0.01"}
 
 
-def log(message: str) -> None:
-    sys.stderr.write(message + "\n")
-    sys.stderr.flush()
-
-
-def progress(label: str, done: int, total: int, started: float) -> None:
-    if done == total or done % max(1, total // 50) == 0:
-        sys.stderr.write(
-            f"\r{label}: {done}/{total} ({100 * done / max(total, 1):5.1f}%) {time.monotonic() - started:6.1f}s"
-        )
-        if done == total:
-            sys.stderr.write("\n")
-        sys.stderr.flush()
-
-
-def recreate_database(url: str) -> None:
-    import psycopg2
-
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    if "bench" not in name:
-        raise SystemExit(f"refusing to drop {name!r}: the benchmark database name must contain 'bench'")
-    admin = psycopg2.connect(
-        host=parts.hostname,
-        port=parts.port or 5432,
-        user=parts.username or "postgres",
-        dbname="postgres",
-        password=parts.password,
-    )
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        cursor.execute(f'CREATE DATABASE "{name}"')
-    admin.close()
-
-
 def setup_django(url: str) -> None:
-    os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-0123456789abcdefghijklmnop")
-    os.environ.setdefault("DEBUG", "0")
-    os.environ.setdefault("STATIC_MANIFEST", "0")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    os.environ["CREDIT_LEDGER_ANCHOR_FILE"] = str(ROOT / "bench" / "out" / "eligibility-bench-anchors.jsonl")
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
+    benchlib.setup_django(url, anchors="eligibility-bench-anchors.jsonl")
 
 
 def build(sizes: dict[str, int]) -> dict[str, Any]:
