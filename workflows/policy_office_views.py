@@ -8,7 +8,6 @@ Only users of the policy office (``approvals.permissions.user_is_policy_office``
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -91,6 +90,7 @@ def review(request: HttpRequest, pk: int) -> HttpResponse:
         prefix="approve",
     )
     refuse_form = RefuseForm(request.POST if action == "refuse" else None, prefix="refuse")
+    action_error = ""
     if request.method == "POST":
         if not pending:
             messages.error(request, _("This application is not awaiting a decision."))
@@ -121,10 +121,12 @@ def review(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, _("Refused. The enterprise sees your reasons."))
                 return HttpResponseRedirect(reverse("policy_office:home"))
         elif action not in ("approve", "refuse"):
-            approve_form.add_error(None, forms.ValidationError(_("Choose approve or refuse."), code="action_invalid"))
+            # Neither form was bound: the error goes to the page, not into an unchecked form.
+            action_error = _("Choose approve or refuse.")
     texts = decision_views([application.eligibility])
     version = application.policy_version
     context = {
+        "action_error": action_error,
         "application": application,
         "view": texts.get(application.eligibility_id) if application.eligibility_id else None,
         "grant": getattr(application, "grant", None),
@@ -134,7 +136,7 @@ def review(request: HttpRequest, pk: int) -> HttpResponse:
         "refuse_form": refuse_form if pending else None,
         "process": policy_actions.process_of(application),
     }
-    failed = approve_form.errors or refuse_form.errors
+    failed = approve_form.errors or refuse_form.errors or action_error
     return render(request, "policies/office_review.html", context, status=400 if failed else 200)
 
 

@@ -201,7 +201,17 @@ def task_page(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         if form is None:
             raise Http404
-        if form.is_valid():
+        if correcting and correcting_record is None:
+            # A correction of anything but the latest record is refused, never saved as a new one.
+            form.is_valid()
+            form.add_error(
+                None,
+                forms.ValidationError(
+                    _("Only the latest record can be corrected, and a correction keeps its result."),
+                    code="correction_invalid",
+                ),
+            )
+        elif form.is_valid():
             fields: dict[str, Any] = {
                 "inspected_on": form.cleaned_data["inspected_on"],
                 "checklist": form.checklist_answers(),
