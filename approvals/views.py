@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from approvals import clock, permissions, selectors
 from approvals.models import Application, ApprovalItemVersion, Certificate, Delegation, Department, InspectionTask
+from approvals.services import campaigns
 from core.models import AuditEvent
 from core.services import audit_read_record
 from credit import selectors as credit_selectors
@@ -63,8 +64,7 @@ def workbench_home(request: HttpRequest) -> HttpResponse:
         "is_supervisor": permissions.user_is_supervisor(user=request.user)
         or permissions.user_is_auditor(user=request.user),
         "assignments": permissions.roles_of(user=request.user),
-        "organises_campaigns": permissions.user_is_administrator(user=request.user)
-        or bool(permissions.department_ids_for(user=request.user, perm=permissions.DECIDE)),
+        "organises_campaigns": campaigns.user_may_organise_any(user=request.user),
         "inspections_open": InspectionTask.objects.filter(Q(inspector_1=request.user) | Q(inspector_2=request.user))
         .exclude(status=InspectionTask.Status.CLOSED)
         .count(),

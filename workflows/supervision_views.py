@@ -9,6 +9,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Prefetch
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -80,22 +81,15 @@ def commitment(request: HttpRequest, pk: int) -> HttpResponse:
 def enterprise_inspections(request: HttpRequest) -> HttpResponse:
     _enterprise_user(request)
     enterprises = credit_selectors.enterprises_for_user(user=request.user)
-    tasks = list(
+    tasks = (
         InspectionTask.objects.filter(enterprise__in=enterprises)
         .select_related("enterprise", "application", "campaign", "department", "certificate")
+        .prefetch_related(
+            Prefetch("rectifications", queryset=RectificationOrder.objects.order_by("deadline", "id")),
+            Prefetch("inspections", queryset=Inspection.objects.order_by("recorded_at", "id")),
+        )
         .order_by("-opened_at", "-id")[:200]
     )
-    orders = RectificationOrder.objects.filter(task__in=[t.pk for t in tasks]).order_by("deadline", "id")
-    by_task: dict[int, list[RectificationOrder]] = {}
-    for order in orders:
-        by_task.setdefault(order.task_id, []).append(order)
-    results = Inspection.objects.filter(task__in=[t.pk for t in tasks]).order_by("recorded_at", "id")
-    results_by_task: dict[int, list[Inspection]] = {}
-    for inspection in results:
-        results_by_task.setdefault(inspection.task_id, []).append(inspection)
-    for task in tasks:
-        task.orders = by_task.get(task.pk, [])
-        task.records = results_by_task.get(task.pk, [])
     return render(
         request,
         "portal/inspections.html",
@@ -130,18 +124,6 @@ def rectification_report(request: HttpRequest, pk: int) -> HttpResponse:
 # --- staff: inspection tasks -----------------------------------------------------------------------
 
 
-def _may_view_task(user: Any, task: InspectionTask) -> bool:
-    if not (user.is_authenticated and user.is_bureau_staff):
-        return False
-    return (
-        user.pk in task.inspector_ids
-        or permissions.user_may_inspect(user=user, department=task.department)
-        or permissions.user_is_supervisor(user=user)
-        or permissions.user_is_auditor(user=user)
-        or permissions.user_is_administrator(user=user)
-    )
-
-
 @login_required
 def my_inspections(request: HttpRequest) -> HttpResponse:
     if not request.user.is_bureau_staff:
@@ -168,7 +150,7 @@ def _task_for(request: HttpRequest, pk: int) -> InspectionTask:
         .filter(pk=pk)
         .first()
     )
-    if task is None or not _may_view_task(request.user, task):
+    if task is None or not services.user_may_view_task(user=request.user, task=task):
         raise Http404
     return task
 
@@ -257,7 +239,7 @@ def attachment_download(request: HttpRequest, pk: int) -> HttpResponse:
     if attachment is None:
         raise Http404
     task = attachment.inspection.task
-    allowed = _may_view_task(request.user, task) or (
+    allowed = services.user_may_view_task(user=request.user, task=task) or (
         request.user.is_enterprise_user
         and credit_selectors.enterprise_get_for_user(user=request.user, pk=task.enterprise_id) is not None
     )

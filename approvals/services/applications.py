@@ -400,17 +400,6 @@ def application_material_attach(
     return material
 
 
-def missing_mandatory_materials(application: Application) -> list[RequiredMaterial]:
-    supplied = set(
-        application.materials.exclude(required_material__isnull=True).values_list("required_material_id", flat=True)
-    )
-    return [
-        material
-        for material in application.item_version.materials.all()
-        if material.mandatory and not material.may_be_missing and material.pk not in supplied
-    ]
-
-
 def application_submit(*, actor: User, application: Application) -> Application:
     """Submit a draft: a gapless reference number, the ``received`` clock event (the statutory
     clock has not started; the window has ``DEEMED_ACCEPTANCE_DAYS`` working days to answer).

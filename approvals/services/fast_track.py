@@ -34,7 +34,7 @@ MIN_PROMISED_DAYS = 1
 
 # 容缺受理 for every applicant. The catalogue marks the mandatory materials that may be missing at
 # acceptance (``RequiredMaterial.may_be_missing``), and the standard flow as built lets *every*
-# applicant submit and be accepted without them (``applications.missing_mandatory_materials``). So
+# applicant submit and be accepted without them (``materials_blocking`` below). So
 # while this is True the ``allow_missing_secondary`` privilege is recorded and shown but adds nothing
 # at submission. Practice (notes/domain-practice.md §1.4) and issue 6 make 容缺 a credit-gated
 # privilege: set this to False and only a granted fast-track privilege lets a 容缺 material be

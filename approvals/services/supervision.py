@@ -36,6 +36,7 @@ from approvals.models import (
     ReviewOpinion,
 )
 from approvals.services import applications as application_services
+from approvals.services import fast_track
 from core.exceptions import DomainError
 from core.models import User
 from core.services import audit_event_record
@@ -228,7 +229,8 @@ def _is_legal_representative(actor: User, enterprise_id: int) -> bool:
 
 
 def missing_materials_on_commitment(application: Application) -> list[Any]:
-    return [m for m in application_services.missing_mandatory_materials(application) if not m.replaced_by_commitment]
+    blocking = fast_track.materials_blocking(application, privileges=fast_track.NO_PRIVILEGES)
+    return [material for material in blocking if not material.replaced_by_commitment]
 
 
 def application_commit(
@@ -407,6 +409,19 @@ def checklist_of(task: InspectionTask) -> list[str]:
 def user_may_record(*, user: User, task: InspectionTask) -> bool:
     """Only the two assigned inspectors record, while they still inspect for the department."""
     return user.pk in task.inspector_ids and permissions.user_may_inspect(user=user, department=task.department)
+
+
+def user_may_view_task(*, user: User, task: InspectionTask) -> bool:
+    """The pair, the department's inspectors, the supervisor, auditors and administrators."""
+    if not (user.is_authenticated and user.is_bureau_staff):
+        return False
+    return (
+        user.pk in task.inspector_ids
+        or permissions.user_may_inspect(user=user, department=task.department)
+        or permissions.user_is_supervisor(user=user)
+        or permissions.user_is_auditor(user=user)
+        or permissions.user_is_administrator(user=user)
+    )
 
 
 def _lock_task(task: InspectionTask) -> InspectionTask:

@@ -18,17 +18,12 @@ from approvals.models import Application, ApprovalItemVersion, InspectionTask, R
 from approvals.services import applications as application_services
 from approvals.services import supervision
 from core.exceptions import DomainError
-from core.models import User
 from credit.models import Enterprise
 from workflows import supervision_actions
+from workflows.management.commands.seed_demo_cases import PDF, user
 
 NAMESPACE = uuid.UUID("6f1d1c1e-5b1a-4c55-9d8e-0c0ffee00005")
-PDF = b"%PDF-1.4\n%demo commitment material\n%%EOF\n"
 ITEM = "SC-101"
-
-
-def _user(username: str) -> User:
-    return User.objects.get(username=username)
 
 
 class Command(BaseCommand):
@@ -60,7 +55,7 @@ class Command(BaseCommand):
     # --- building blocks ----------------------------------------------------------------------
 
     def draft(self, key: uuid.UUID, username: str, enterprise_name: str) -> Application:
-        applicant = _user(username)
+        applicant = user(username)
         version = ApprovalItemVersion.objects.get(item__code=ITEM, status="published")
         application = application_services.application_draft_save(
             actor=applicant,
@@ -88,7 +83,7 @@ class Command(BaseCommand):
         application = self.draft(key, username, enterprise_name)
         text = supervision.commitment_notice_text(application=application)
         supervision_actions.commitment_sign_and_start(
-            actor=_user(username),
+            actor=user(username),
             application=application,
             signer_name=application.enterprise.legal_representative,
             confirmed=True,
@@ -137,7 +132,7 @@ class Command(BaseCommand):
             rectification_deadline=timezone.localdate() + datetime.timedelta(days=7),
         )
         order = RectificationOrder.objects.get(task=task)
-        supervision.rectification_report(actor=_user("ent_chenchen"), order=order, report="已加装隔断，见照片。")
+        supervision.rectification_report(actor=user("ent_chenchen"), order=order, report="已加装隔断，见照片。")
         self.inspect(task, "pass", "复查：隔断已设置，整改到位。")
 
     def case_revoked(self, key: uuid.UUID) -> None:
@@ -149,7 +144,7 @@ class Command(BaseCommand):
         application = self.draft(key, "ent_liufang", "沈阳新松食品有限公司")
         try:
             supervision_actions.commitment_sign_and_start(
-                actor=_user("ent_liufang"),
+                actor=user("ent_liufang"),
                 application=application,
                 signer_name=application.enterprise.legal_representative,
                 confirmed=True,
