@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from approvals.models import ApprovalItemVersion, ClockEvent, Decision, ReviewOpinion
+from approvals.models import ApprovalItemVersion, ClockEvent, Decision, ReviewOpinion, SupplementNotice
 
 
 class MaterialChoiceMixin:
@@ -146,10 +146,39 @@ class SupplementAnswerForm(forms.Form):
         label=_("Your answer"), required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 3})
     )
 
-    def __init__(self, *args: Any, item_version: ApprovalItemVersion, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, notice: SupplementNotice, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        for material in item_version.materials.all():
-            self.fields[f"material_{material.pk}"] = forms.FileField(label=material.name, required=False)
+        # One slot per item the notice lists: a catalogue material must be sent; an item outside
+        # the catalogue takes a file or an explanation in the answer.
+        self.other_slots: list[str] = []
+        for index, item in enumerate(notice.items):
+            if item.get("material") is not None:
+                self.fields[f"material_{int(item['material'])}"] = forms.FileField(label=item["name"], required=True)
+            else:
+                name = f"other_{index}"
+                self.other_slots.append(name)
+                self.fields[name] = forms.FileField(
+                    label=item["name"],
+                    required=False,
+                    help_text=_("Attach it, or explain in your answer why it is not needed."),
+                )
+        self.order_fields([*(f for f in self.fields if f != "answer"), "answer"])
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if self.other_slots and not any(cleaned.get(n) for n in self.other_slots) and not cleaned.get("answer"):
+            self.add_error("answer", forms.ValidationError(_("Attach the other items or explain."), code="required"))
+        return cleaned
+
+    def uploads(self) -> list[tuple[int | None, Any]]:
+        """(material id or None, file) for every slot that carries a file."""
+        found: list[tuple[int | None, Any]] = []
+        for name, value in self.cleaned_data.items():
+            if value and name.startswith("material_"):
+                found.append((int(name.removeprefix("material_")), value))
+            elif value and name in self.other_slots:
+                found.append((None, value))
+        return found
 
 
 class WithdrawForm(forms.Form):

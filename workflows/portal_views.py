@@ -151,14 +151,20 @@ def application_submitted(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
     application = _own_application(request, pk)
+    return render(request, "portal/application_detail.html", _detail_context(application))
+
+
+def _detail_context(
+    application: Application, *, answer_form: wf_forms.SupplementAnswerForm | None = None
+) -> dict[str, Any]:
     context = application_context(application)
     open_notice = application.supplements.filter(answered_at__isnull=True).first()
     context["open_notice"] = open_notice
-    context["answer_form"] = (
-        wf_forms.SupplementAnswerForm(item_version=application.item_version) if open_notice else None
-    )
+    if open_notice is not None and answer_form is None:
+        answer_form = wf_forms.SupplementAnswerForm(notice=open_notice)
+    context["answer_form"] = answer_form if open_notice is not None else None
     context["withdraw_form"] = wf_forms.WithdrawForm() if application.is_open else None
-    return render(request, "portal/application_detail.html", context)
+    return context
 
 
 @login_required
@@ -168,28 +174,23 @@ def supplement_answer(request: HttpRequest, pk: int, notice_pk: int) -> HttpResp
     notice = SupplementNotice.objects.filter(pk=notice_pk, application=application).first()
     if notice is None:
         raise Http404
-    form = wf_forms.SupplementAnswerForm(request.POST, request.FILES, item_version=application.item_version)
-    if not form.is_valid():
-        messages.error(request, form.errors.as_text())
-        return HttpResponseRedirect(reverse("portal:application", args=[pk]))
-    uploads = [
-        (material.pk, request.FILES[f"material_{material.pk}"])
-        for material in application.item_version.materials.all()
-        if f"material_{material.pk}" in request.FILES
-    ]
-    try:
-        actions.supplement_answer_and_route(
-            actor=request.user,
-            application=application,
-            notice=notice,
-            answer=form.cleaned_data["answer"],
-            uploads=uploads,
-        )
-    except DomainError as exc:
-        messages.error(request, str(exc.message))
-    else:
-        messages.success(request, _("Your answer was sent."))
-    return HttpResponseRedirect(reverse("portal:application", args=[pk]))
+    form = wf_forms.SupplementAnswerForm(request.POST, request.FILES, notice=notice)
+    if form.is_valid():
+        try:
+            actions.supplement_answer_and_route(
+                actor=request.user,
+                application=application,
+                notice=notice,
+                answer=form.cleaned_data["answer"],
+                uploads=form.uploads(),
+            )
+        except DomainError as exc:
+            form.add_error(None, forms.ValidationError(exc.message, code=exc.code))
+        else:
+            messages.success(request, _("Your answer was sent."))
+            return HttpResponseRedirect(reverse("portal:application", args=[pk]))
+    # Show the page again with the form's errors beside its slots (nothing was written).
+    return render(request, "portal/application_detail.html", _detail_context(application, answer_form=form), status=400)
 
 
 @login_required

@@ -328,7 +328,18 @@ def application_draft_save(
                 )
         except IntegrityError:
             # The same key arrived twice at once (a double click): the other request created it.
-            return Application.objects.get(applicant=actor, idempotency_key=idempotency_key)
+            # Its row is committed now; apply this request's data under the row lock rather than
+            # answer "saved" and drop it (the later save wins, as it would one after the other).
+            application = Application.objects.select_for_update().get(applicant=actor, idempotency_key=idempotency_key)
+            if application.status != Status.DRAFT:
+                raise ApplicationError("application_not_draft", _("This application was already submitted.")) from None
+            if application.enterprise_id != enterprise.pk or application.item_version_id != version.pk:
+                raise ApplicationError(
+                    "draft_mismatch", _("This draft belongs to another enterprise or item.")
+                ) from None
+            application.form_data = form_data
+            application.save(update_fields=["form_data", "updated_at"])
+            return application
         _event(application, actor=actor, action="draft_created", to_status=Status.DRAFT)
     return application
 
@@ -382,9 +393,43 @@ def application_material_attach(
         ).exists()
     ):
         raise ApplicationError("material_not_of_item", _("This material is not part of the item."))
-    if application.status != Status.DRAFT and supplement is None:
-        raise ApplicationError("application_not_draft", _("Materials can only be changed on a draft."))
-    content_type, sha256, size = material_check(upload)
+    content_type, sha256, size = material_check(upload)  # before the lock: it reads the whole file
+    with transaction.atomic():
+        # The status the caller saw may be stale (a submission in another request): decide under
+        # the row lock, like every other transition, so no file joins an application once submitted.
+        locked = Application.objects.select_for_update().get(pk=application.pk)
+        if supplement is None:
+            if locked.status != Status.DRAFT:
+                raise ApplicationError("application_not_draft", _("Materials can only be changed on a draft."))
+        elif (
+            not SupplementNotice.objects.filter(
+                pk=supplement.pk, application_id=locked.pk, answered_by=actor, answered_at__isnull=False
+            ).exists()
+            or locked.status not in Application.OPEN_STATUSES
+        ):
+            # Only inside the answer of this notice (application_supplement_answer marks it answered
+            # first, in the same transaction) may files join a submitted application.
+            raise ApplicationError("application_not_draft", _("Materials can only be changed on a draft."))
+        return _material_store(
+            application=locked,
+            actor=actor,
+            required_material_id=required_material_id,
+            upload=upload,
+            checked=(content_type, sha256, size),
+            supplement=supplement,
+        )
+
+
+def _material_store(
+    *,
+    application: Application,
+    actor: User,
+    required_material_id: int | None,
+    upload: UploadedFile,
+    checked: tuple[str, str, int],
+    supplement: SupplementNotice | None,
+) -> ApplicationMaterial:
+    content_type, sha256, size = checked
     material = ApplicationMaterial(
         application=application,
         required_material_id=required_material_id,
@@ -692,6 +737,16 @@ def application_supplement_after_acceptance(
     return notice
 
 
+def supplement_requested_material_ids(notice: SupplementNotice) -> set[int]:
+    """The catalogue materials a notice asks for (each needs a file in the answer)."""
+    return {int(item["material"]) for item in notice.items if item.get("material") is not None}
+
+
+def supplement_lists_other_items(notice: SupplementNotice) -> bool:
+    """Does the notice list an item outside the catalogue (a file or an explanation answers it)?"""
+    return any(item.get("material") is None for item in notice.items)
+
+
 def application_supplement_answer(
     *,
     actor: User,
@@ -703,12 +758,31 @@ def application_supplement_answer(
     """The applicant answers a supplement notice with material. Before acceptance the application
     returns to the window; after acceptance the clock resumes.
 
-    Errors: ``not_found``, ``supplement_answered``, ``supplement_answer_empty``, file errors."""
+    Every catalogue material the notice lists needs a file, and no other catalogue material may be
+    sent; an item outside the catalogue is answered by a file (material ``None``) or the answer text.
+
+    Errors: ``not_found``, ``supplement_answered``, ``supplement_answer_empty``,
+    ``supplement_material_missing``, ``material_not_requested``, file errors."""
     _require_member(actor, application)
     if notice.application_id != application.pk:
         raise ApplicationError("not_found", _("No such supplement notice."))
     if not uploads and not answer.strip():
         raise ApplicationError("supplement_answer_empty", _("Attach the requested material or explain."))
+    requested = supplement_requested_material_ids(notice)
+    given = {material_id for material_id, _upload in uploads if material_id is not None}
+    if given - requested:
+        raise ApplicationError("material_not_requested", _("Only the materials the notice lists may be sent."))
+    if requested - given:
+        names = [item["name"] for item in notice.items if item.get("material") in requested - given]
+        raise ApplicationError(
+            "supplement_material_missing",
+            _("The notice asks for these materials: %(names)s.") % {"names": "、".join(names)},
+            missing=sorted(requested - given),
+        )
+    if supplement_lists_other_items(notice) and not answer.strip() and not any(m is None for m, _u in uploads):
+        raise ApplicationError(
+            "supplement_answer_empty", _("Attach the other items the notice lists, or explain in your answer.")
+        )
     for _material_id, upload in uploads:
         material_check(upload)  # refuse a bad file before anything is written
     with transaction.atomic():
