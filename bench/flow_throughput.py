@@ -45,6 +45,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from core.uploads import minimal_pdf
+
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/reformflow_bench"
 QUICK = {"n": 20, "workers": 2, "pgbench_seconds": 3}
@@ -52,7 +54,7 @@ FULL = {"n": 200, "workers": 2, "pgbench_seconds": 10}
 KINDS = ("accept", "review", "decide")
 # A worker that waits this long at a barrier is stuck (a deadlock, or a sibling that died).
 BARRIER_TIMEOUT_S = 120.0
-PDF = b"%PDF-1.4\n%bench material\n%%EOF\n"
+PDF = minimal_pdf()
 # Two pgbench runs of a quiet machine agree within a few per cent.
 DRIFT_WARNING = 0.15
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import path, reverse
 from django.utils import timezone
@@ -163,7 +163,8 @@ class MembershipAdmin(admin.ModelAdmin):
     def document_link(self, obj: Membership) -> str:
         if not obj.authorisation_document:
             return "—"
-        return format_html('<a href="{}">{}</a>', reverse("admin:credit_membership_document", args=[obj.pk]), _("Open"))
+        # The one download view (``workflows.files``): an attachment with the type recorded at upload.
+        return format_html('<a href="{}">{}</a>', reverse("letter_download", args=[obj.pk]), _("Download"))
 
     @admin.action(description=_("Confirm the selected pending memberships"), permissions=["confirm"])
     def confirm_selected(self, request: HttpRequest, queryset) -> None:  # type: ignore[no-untyped-def]
@@ -189,20 +190,11 @@ class MembershipAdmin(admin.ModelAdmin):
     def get_urls(self):  # type: ignore[no-untyped-def]
         return [
             path(
-                "<int:pk>/document/", self.admin_site.admin_view(self.document_view), name="credit_membership_document"
-            ),
-            path(
                 "<int:pk>/decide/<str:decision>/",
                 self.admin_site.admin_view(self.decide_view),
                 name="credit_membership_decide",
             ),
         ] + super().get_urls()
-
-    def document_view(self, request: HttpRequest, pk: int) -> FileResponse:
-        membership = get_object_or_404(Membership, pk=pk)
-        if not self.has_view_permission(request, membership) or not membership.authorisation_document:
-            raise Http404
-        return FileResponse(membership.authorisation_document.open("rb"), as_attachment=False)
 
     def decide_view(self, request: HttpRequest, pk: int, decision: str) -> HttpResponse:
         membership = get_object_or_404(Membership, pk=pk)

@@ -111,6 +111,11 @@ class Membership(models.Model):
     authorisation_document = models.FileField(
         _("letter of authorisation"), upload_to="authorisations/%Y/%m/", blank=True
     )
+    # Recorded at upload by ``core.uploads.upload_check``: the download answers with this type,
+    # never one guessed from a name.
+    authorisation_document_name = models.CharField(_("letter's file name"), max_length=255, blank=True)
+    authorisation_document_type = models.CharField(_("letter's type"), max_length=64, blank=True)
+    authorisation_document_sha256 = models.CharField(_("letter's SHA-256"), max_length=64, blank=True)
     valid_from = models.DateField(_("authorised from"), null=True, blank=True)
     valid_until = models.DateField(_("authorised until"), null=True, blank=True)
     requested_at = models.DateTimeField(_("requested at"), auto_now_add=True)

@@ -13,11 +13,11 @@ from django.utils.translation import gettext_lazy as _
 from core.exceptions import DomainError
 from core.models import User
 from core.services import audit_event_record
+from core.uploads import CheckedUpload, UploadRejectedError, upload_check, upload_store_name
 from credit.models import Enterprise, EnterpriseProfileChange, Membership
 from credit.uscc import uscc_validate
 
 # PDF, PNG and JPEG, recognised by their first bytes rather than by the name the browser sent.
-_DOCUMENT_SIGNATURES = {b"%PDF-": "pdf", b"\x89PNG\r\n\x1a\n": "png", b"\xff\xd8\xff": "jpeg"}
 
 
 class MembershipError(DomainError):
@@ -39,23 +39,15 @@ def _clean_text(value: str, *, code: str, label: str, max_length: int) -> str:
     return text
 
 
-def authorisation_document_check(document: UploadedFile) -> None:
-    """Refuse a letter of authorisation that is empty, too large, or not a PDF/PNG/JPEG by content."""
-    if document.size is None or document.size == 0:
-        raise MembershipError("document_empty", _("The letter of authorisation is empty."))
-    if document.size > settings.AUTHORISATION_DOCUMENT_MAX_BYTES:
-        raise MembershipError(
-            "document_too_large",
-            _("The letter of authorisation may be at most %(mb)s MB.")
-            % {"mb": settings.AUTHORISATION_DOCUMENT_MAX_BYTES // (1024 * 1024)},
-        )
-    document.seek(0)
-    head = document.read(16)
-    document.seek(0)
-    if not any(head.startswith(signature) for signature in _DOCUMENT_SIGNATURES):
-        raise MembershipError(
-            "document_type_not_allowed", _("The letter of authorisation must be a PDF, PNG or JPEG file.")
-        )
+def authorisation_document_check(document: UploadedFile) -> CheckedUpload:
+    """Read the whole letter and refuse it unless it is a clean PDF, PNG or JPEG (``core.uploads``).
+
+    Errors: ``document_empty``, ``document_too_large``, ``document_type_not_allowed``,
+    ``document_damaged``, ``document_active_content``, ``document_too_many_pixels``."""
+    try:
+        return upload_check(document, max_bytes=settings.AUTHORISATION_DOCUMENT_MAX_BYTES)
+    except UploadRejectedError as exc:
+        raise MembershipError("document_" + exc.code.removeprefix("file_"), exc.message) from None
 
 
 def enterprise_register(
@@ -164,7 +156,7 @@ def membership_request(
             raise MembershipError(
                 "document_required", _("An authorised agent must upload the letter of authorisation.")
             )
-        authorisation_document_check(authorisation_document)
+        checked = authorisation_document_check(authorisation_document)
         if valid_from is None or valid_until is None:
             raise MembershipError("validity_required", _("Enter the period the authorisation is valid for."))
         if valid_until < valid_from:
@@ -172,17 +164,18 @@ def membership_request(
         if valid_until < timezone.localdate():
             raise MembershipError("validity_expired", _("This authorisation has already expired."))
     else:
-        authorisation_document, valid_from, valid_until = None, None, None
+        authorisation_document, valid_from, valid_until, checked = None, None, None, None
     with transaction.atomic():
         if Membership.objects.filter(user=actor, enterprise=enterprise, status__in=Membership.OPEN_STATUSES).exists():
             raise MembershipError("membership_exists", _("You already have an open membership of this enterprise."))
         membership = Membership(
             user=actor, enterprise=enterprise, role=role, valid_from=valid_from, valid_until=valid_until
         )
-        if authorisation_document is not None:
-            membership.authorisation_document.save(
-                authorisation_document.name or "authorisation", authorisation_document, save=False
-            )
+        if authorisation_document is not None and checked is not None:
+            membership.authorisation_document_name = checked.original_name
+            membership.authorisation_document_type = checked.content_type
+            membership.authorisation_document_sha256 = checked.sha256
+            membership.authorisation_document.save(upload_store_name(checked), authorisation_document, save=False)
         try:
             with transaction.atomic():
                 membership.save()

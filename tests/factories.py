@@ -14,11 +14,12 @@ from django.utils import timezone
 from approvals import services as org_services
 from approvals.models import Department, Jurisdiction
 from core.models import User
+from core.uploads import minimal_pdf
 from credit.models import Enterprise, Membership
 from credit.uscc import uscc_with_check_digit
 
 PASSWORD = "correct-horse-battery-staple"  # noqa: S105
-PDF_BYTES = b"%PDF-1.4\n%test document\n%%EOF\n"
+PDF_BYTES = minimal_pdf()
 
 _uscc_counter = itertools.count(1)
 

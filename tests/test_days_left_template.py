@@ -5,7 +5,12 @@ from django.utils import translation
 
 @pytest.mark.parametrize(
     ("days", "english"),
-    [(-1, "1 working day overdue"), (-19, "19 working days overdue"), (0, "0 working days left"), (1, "1 working day left")],
+    [
+        (-1, "1 working day overdue"),
+        (-19, "19 working days overdue"),
+        (0, "0 working days left"),
+        (1, "1 working day left"),
+    ],
 )
 def test_days_left_renders_overdue_and_remaining_days(days, english):
     with translation.override("en"):

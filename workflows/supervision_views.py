@@ -10,7 +10,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Prefetch
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from approvals import clock, permissions
-from approvals.models import Application, Inspection, InspectionAttachment, InspectionTask, RectificationOrder
+from approvals.models import Application, Inspection, InspectionTask, RectificationOrder
 from approvals.services import supervision as services
 from core.exceptions import DomainError
 from core.services import audit_read_record
@@ -231,27 +231,3 @@ def task_page(request: HttpRequest, pk: int) -> HttpResponse:
         "may_record": may_record,
     }
     return render(request, "supervision/task.html", context, status=400 if form is not None and form.errors else 200)
-
-
-@login_required
-def attachment_download(request: HttpRequest, pk: int) -> HttpResponse:
-    attachment = InspectionAttachment.objects.select_related("inspection__task").filter(pk=pk).first()
-    if attachment is None:
-        raise Http404
-    task = attachment.inspection.task
-    allowed = services.user_may_view_task(user=request.user, task=task) or (
-        request.user.is_enterprise_user
-        and credit_selectors.enterprise_get_for_user(user=request.user, pk=task.enterprise_id) is not None
-    )
-    if not allowed:
-        raise Http404
-    if request.user.is_bureau_staff and permissions.user_is_auditor(user=request.user):
-        audit_read_record(
-            actor=request.user, object_type="approvals.inspectionattachment", object_id=str(attachment.pk)
-        )
-    return FileResponse(
-        attachment.file.open("rb"),
-        as_attachment=True,
-        filename=attachment.original_name,
-        content_type=attachment.content_type,
-    )

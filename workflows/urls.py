@@ -3,7 +3,7 @@
 from django.urls import path
 
 from approvals import views as approvals_views
-from workflows import portal_views, supervision_views
+from workflows import files, portal_views, supervision_views
 from workflows import views as wf_views
 
 portal_patterns = (
@@ -49,6 +49,12 @@ supervision_patterns = (
 )
 
 file_patterns = [
-    path("files/materials/<int:pk>/", wf_views.material_download, name="material_download"),
-    path("files/inspections/<int:pk>/", supervision_views.attachment_download, name="inspection_attachment"),
+    path("files/materials/<int:pk>/", files.file_download, {"kind": "material"}, name="material_download"),
+    path(
+        "files/inspections/<int:pk>/",
+        files.file_download,
+        {"kind": "inspection_attachment"},
+        name="inspection_attachment",
+    ),
+    path("files/letters/<int:pk>/", files.file_download, {"kind": "letter"}, name="letter_download"),
 ]

@@ -13,8 +13,8 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404, render
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
@@ -25,12 +25,11 @@ from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
 from approvals import clock, permissions, selectors
-from approvals.models import Application, ApplicationMaterial, Department
+from approvals.models import Application, Department
 from approvals.services import applications as services
 from approvals.services import fast_track
 from core.exceptions import DomainError
 from core.models import User
-from credit import selectors as credit_selectors
 from workflows import actions
 from workflows import forms as wf_forms
 
@@ -373,26 +372,3 @@ def clock_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     else:
         messages.success(request, _("Recorded."))
     return HttpResponseRedirect(reverse("workbench:application", args=[application.pk]))
-
-
-# --- files ----------------------------------------------------------------------------------------
-
-
-@login_required
-def material_download(request: HttpRequest, pk: int) -> FileResponse:
-    """A material goes only to members of the applying enterprise and to staff who may read the
-    application; everyone else gets 404."""
-    material = get_object_or_404(ApplicationMaterial.objects.select_related("application__item_version"), pk=pk)
-    application = material.application
-    user = request.user
-    if user.is_enterprise_user:
-        allowed = credit_selectors.enterprise_get_for_user(user=user, pk=application.enterprise_id) is not None
-    else:
-        allowed = permissions.user_may_view_application(user=user, application=application)
-    if not allowed:
-        raise Http404
-    response = FileResponse(
-        material.file.open("rb"), content_type=material.content_type, filename=material.original_name
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response

@@ -9,7 +9,6 @@ themselves through the status compare-and-swap.
 from __future__ import annotations
 
 import datetime
-import hashlib
 import secrets
 import uuid
 from collections.abc import Iterable, Sequence
@@ -41,13 +40,13 @@ from approvals.models import (
 from approvals.services import fast_track
 from core.exceptions import DomainError
 from core.models import User
+from core.uploads import CheckedUpload, upload_check, upload_store_name
 from credit import selectors as credit_selectors
 from credit.models import Enterprise
 
 Status = Application.Status
 
 # PDF, PNG and JPEG, recognised by their first bytes, never by the name or type the browser sent.
-MATERIAL_SIGNATURES = {b"%PDF-": "application/pdf", b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg"}
 
 
 class ApplicationError(DomainError):
@@ -344,34 +343,12 @@ def application_draft_save(
     return application
 
 
-def material_check(upload: UploadedFile) -> tuple[str, str, int]:
-    """Refuse an empty, oversize or disguised file; return (content type, sha256, size).
+def material_check(upload: UploadedFile) -> CheckedUpload:
+    """Read the whole file and refuse anything that is not what it claims (``core.uploads``).
 
-    Errors: ``file_empty``, ``file_too_large``, ``file_type_not_allowed``."""
-    size = upload.size or 0
-    if size == 0:
-        raise ApplicationError("file_empty", _("The file %(name)s is empty.") % {"name": upload.name})
-    if size > settings.MATERIAL_MAX_BYTES:
-        raise ApplicationError(
-            "file_too_large",
-            _("The file %(name)s is larger than %(mb)s MB.")
-            % {"name": upload.name, "mb": settings.MATERIAL_MAX_BYTES // (1024 * 1024)},
-        )
-    upload.seek(0)
-    head = upload.read(16)
-    content_type = next((kind for signature, kind in MATERIAL_SIGNATURES.items() if head.startswith(signature)), None)
-    if content_type is None:
-        raise ApplicationError(
-            "file_type_not_allowed",
-            _("The file %(name)s is not a PDF, PNG or JPEG file (its content was checked, not its name).")
-            % {"name": upload.name},
-        )
-    upload.seek(0)
-    digest = hashlib.sha256()
-    for chunk in upload.chunks():
-        digest.update(chunk)
-    upload.seek(0)
-    return content_type, digest.hexdigest(), size
+    Errors: those of ``upload_check`` (``file_empty``, ``file_too_large``, ``file_type_not_allowed``,
+    ``file_damaged``, ``file_active_content``, ``file_too_many_pixels``)."""
+    return upload_check(upload, max_bytes=settings.MATERIAL_MAX_BYTES)
 
 
 def application_material_attach(
@@ -393,7 +370,7 @@ def application_material_attach(
         ).exists()
     ):
         raise ApplicationError("material_not_of_item", _("This material is not part of the item."))
-    content_type, sha256, size = material_check(upload)  # before the lock: it reads the whole file
+    checked = material_check(upload)  # before the lock: it reads the whole file
     with transaction.atomic():
         # The status the caller saw may be stale (a submission in another request): decide under
         # the row lock, like every other transition, so no file joins an application once submitted.
@@ -415,7 +392,7 @@ def application_material_attach(
             actor=actor,
             required_material_id=required_material_id,
             upload=upload,
-            checked=(content_type, sha256, size),
+            checked=checked,
             supplement=supplement,
         )
 
@@ -426,21 +403,20 @@ def _material_store(
     actor: User,
     required_material_id: int | None,
     upload: UploadedFile,
-    checked: tuple[str, str, int],
+    checked: CheckedUpload,
     supplement: SupplementNotice | None,
 ) -> ApplicationMaterial:
-    content_type, sha256, size = checked
     material = ApplicationMaterial(
         application=application,
         required_material_id=required_material_id,
-        original_name=(upload.name or "upload")[:255],
-        content_type=content_type,
-        size=size,
-        sha256=sha256,
+        original_name=checked.original_name,
+        content_type=checked.content_type,
+        size=checked.size,
+        sha256=checked.sha256,
         uploaded_by=actor,
         supplement=supplement,
     )
-    material.file.save(f"{sha256[:16]}", upload, save=False)
+    material.file.save(upload_store_name(checked), upload, save=False)
     material.save()
     return material
 

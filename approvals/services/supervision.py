@@ -40,6 +40,7 @@ from approvals.services import fast_track
 from core.exceptions import DomainError
 from core.models import User
 from core.services import audit_event_record
+from core.uploads import upload_store_name
 from credit import ledger_services
 from credit import policy_services as credit_policies
 from credit.ledger_models import CreditEntryKind, SourceType
@@ -521,16 +522,16 @@ def inspection_record(
             corrects=corrects,
             recorded_by=actor,
         )
-        for upload, (content_type, sha, size) in zip(attachments, checked, strict=True):
+        for upload, check in zip(attachments, checked, strict=True):
             attachment = InspectionAttachment(
                 inspection=inspection,
-                original_name=upload.name[:255],
-                content_type=content_type,
-                size=size,
-                sha256=sha,
+                original_name=check.original_name,
+                content_type=check.content_type,
+                size=check.size,
+                sha256=check.sha256,
             )
             upload.seek(0)
-            attachment.file.save(upload.name, upload, save=False)
+            attachment.file.save(upload_store_name(check), upload, save=False)
             attachment.save()
         audit_event_record(
             actor=actor,

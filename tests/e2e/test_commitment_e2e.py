@@ -6,6 +6,7 @@ commitment."""
 import pytest
 
 from approvals.models import Application, Certificate, InspectionTask
+from core.uploads import minimal_pdf
 from tests.e2e import helpers
 from tests.workflows.test_commitment_flow import CHECKLIST, supervision  # noqa: F401  (fixture)
 
@@ -37,7 +38,7 @@ def test_sign_verify_and_revoke_in_the_browser(browser, live_server, bureau, own
     first = version.materials.get(position=1)
     page.set_input_files(
         f"#id_material_{first.pk}",
-        files=[{"name": "申请书.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4\n%%EOF\n"}],
+        files=[{"name": "申请书.pdf", "mimeType": "application/pdf", "buffer": minimal_pdf()}],
     )
     page.click("button[name=commitment]")
     page.wait_for_url("**/commitment/")

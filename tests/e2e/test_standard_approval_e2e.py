@@ -4,6 +4,7 @@ departments review, the lead department decides, and anyone verifies the certifi
 import pytest
 
 from approvals.models import Application, Certificate
+from core.uploads import minimal_pdf
 from tests.e2e import helpers
 from tests.workflows.conftest import make_item
 
@@ -46,7 +47,7 @@ def test_file_accept_review_decide_verify(browser, live_server, bureau, owner, e
     first = version.materials.get(position=1)
     page.set_input_files(
         f"#id_material_{first.pk}",
-        files=[{"name": "申请书.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4\n%%EOF\n"}],
+        files=[{"name": "申请书.pdf", "mimeType": "application/pdf", "buffer": minimal_pdf()}],
     )
     shot(page, "1_file")
     page.click("button[name=submit]")

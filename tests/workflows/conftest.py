@@ -15,10 +15,11 @@ from approvals.services import applications as services
 from approvals.services import calendar as calendar_services
 from approvals.services import catalogue
 from core.models import User
+from core.uploads import minimal_pdf
 from tests import factories
 from workflows import actions
 
-PDF = b"%PDF-1.4\n%material\n%%EOF\n"
+PDF = minimal_pdf()
 
 
 @dataclass

@@ -21,6 +21,7 @@ from approvals import services as org
 from approvals.models import ApprovalItem, CalendarYear, Delegation, Department, Jurisdiction, RoleAssignment
 from approvals.roles import StaffRole
 from core.models import User
+from core.uploads import minimal_pdf
 from credit import services as credit
 from credit.models import Enterprise, Membership
 from credit.uscc import uscc_with_check_digit
@@ -113,10 +114,7 @@ ENTERPRISE_USERS = [
 ]
 
 # A minimal, well-formed one-page PDF standing in for a scanned letter of authorisation.
-DEMO_AUTHORISATION_PDF = (
-    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
-    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
-)
+DEMO_AUTHORISATION_PDF = minimal_pdf()
 
 
 class Command(BaseCommand):

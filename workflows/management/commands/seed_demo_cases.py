@@ -25,11 +25,12 @@ from django.utils import timezone
 from approvals.models import Application, ApprovalItemVersion, Certificate, ClockEvent
 from approvals.services import applications as services
 from core.models import User
+from core.uploads import minimal_pdf
 from credit.models import Enterprise
 from workflows import actions
 
 NAMESPACE = uuid.UUID("6f1d3c52-9a57-4a4e-9f51-2f6c0d0f5a10")
-PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+PDF = minimal_pdf()
 REVIEWERS = {
     "SY-SPJ-SC": "rev_sc",
     "SY-SPJ-JS": "rev_js",

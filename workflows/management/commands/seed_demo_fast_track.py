@@ -21,13 +21,14 @@ from django.utils import timezone
 from approvals.models import Application, ApprovalItemVersion
 from approvals.services import applications as application_services
 from core.models import User
+from core.uploads import minimal_pdf
 from credit import policy_services
 from credit.models import Enterprise
 from credit.policy_models import Policy, PolicyVersionStatus
 from workflows import actions
 
 NAMESPACE = uuid.UUID("6f1d3c52-9a57-4a4e-9f51-2f6c0d0f5a16")
-PDF = b"%PDF-1.4\n%demo fast-track material\n%%EOF\n"
+PDF = minimal_pdf()
 ITEM = "SC-001"
 POLICY_CODE = "ft-sc-001"
 APPLICANT = "ent_zhangwei"
