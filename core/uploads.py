@@ -20,6 +20,8 @@ import zlib
 from dataclasses import dataclass
 from typing import IO, Any
 
+from django import forms
+from django.conf import settings
 from django.http import FileResponse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -301,3 +303,21 @@ def minimal_pdf() -> bytes:
     buffer = io.BytesIO()
     writer.write(buffer)
     return buffer.getvalue()
+
+
+class CheckedFileField(forms.FileField):
+    """A form's file slot that runs ``upload_check``: a refused file is an error on its own field,
+    before any service runs or anything is stored. ``max_bytes_setting`` names the size limit."""
+
+    def __init__(self, *args: Any, max_bytes_setting: str, **kwargs: Any) -> None:
+        self.max_bytes_setting = max_bytes_setting
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> Any:
+        upload = super().clean(data, initial)
+        if upload:
+            try:
+                upload_check(upload, max_bytes=getattr(settings, self.max_bytes_setting))
+            except UploadRejectedError as exc:
+                raise forms.ValidationError(exc.message, code=exc.code) from None
+        return upload

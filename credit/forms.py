@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.models import User
+from core.uploads import CheckedFileField
 from credit.models import Membership
 from credit.uscc import InvalidUSCCError, uscc_validate
 
@@ -30,9 +31,10 @@ class EnterpriseClaimForm(forms.Form):
     enterprise_name = forms.CharField(label=_("Enterprise name"), max_length=200)
     legal_representative = forms.CharField(label=_("Legal representative"), max_length=100)
     role = forms.ChoiceField(label=_("You act as"), choices=Membership.Role.choices, widget=forms.RadioSelect)
-    authorisation_document = forms.FileField(
+    authorisation_document = CheckedFileField(
         label=_("Letter of authorisation"),
         required=False,
+        max_bytes_setting="AUTHORISATION_DOCUMENT_MAX_BYTES",
         help_text=_("Required for an authorised agent: PDF, PNG or JPEG, signed and stamped by the enterprise."),
     )
     valid_from = forms.DateField(label=_("Authorised from"), required=False, widget=DateInput)

@@ -8,6 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from approvals.models import ApprovalItemVersion, ClockEvent, Decision, ReviewOpinion, SupplementNotice
+from core.uploads import CheckedFileField
 
 
 class MaterialChoiceMixin:
@@ -125,7 +126,9 @@ class ApplicationForm(forms.Form):
         for material in item_version.materials.all():
             name = f"material_{material.pk}"
             help_text = material.description
-            self.fields[name] = forms.FileField(label=material.name, required=False, help_text=help_text)
+            self.fields[name] = CheckedFileField(
+                label=material.name, required=False, help_text=help_text, max_bytes_setting="MATERIAL_MAX_BYTES"
+            )
             self.fields[name].material = material  # type: ignore[attr-defined]
             # Checked at submission (a draft may be saved without it), so say what is needed.
             if material.mandatory and not material.may_be_missing:
@@ -153,13 +156,16 @@ class SupplementAnswerForm(forms.Form):
         self.other_slots: list[str] = []
         for index, item in enumerate(notice.items):
             if item.get("material") is not None:
-                self.fields[f"material_{int(item['material'])}"] = forms.FileField(label=item["name"], required=True)
+                self.fields[f"material_{int(item['material'])}"] = CheckedFileField(
+                    label=item["name"], required=True, max_bytes_setting="MATERIAL_MAX_BYTES"
+                )
             else:
                 name = f"other_{index}"
                 self.other_slots.append(name)
-                self.fields[name] = forms.FileField(
+                self.fields[name] = CheckedFileField(
                     label=item["name"],
                     required=False,
+                    max_bytes_setting="MATERIAL_MAX_BYTES",
                     help_text=_("Attach it, or explain in your answer why it is not needed."),
                 )
         self.order_fields([*(f for f in self.fields if f != "answer"), "answer"])

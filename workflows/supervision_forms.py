@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from approvals.models import Inspection, InspectionTask
+from core.uploads import CheckedFileField
 
 CHECK_ANSWERS = [("ok", _("Conforms")), ("not_ok", _("Does not conform")), ("na", _("Not applicable"))]
 MAX_ATTACHMENTS = 10
@@ -32,9 +33,10 @@ class MultipleFileInput(forms.ClearableFileInput):
     allow_multiple_selected = True
 
 
-class MultipleFileField(forms.FileField):
+class MultipleFileField(CheckedFileField):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("widget", MultipleFileInput())
+        kwargs.setdefault("max_bytes_setting", "MATERIAL_MAX_BYTES")
         super().__init__(*args, **kwargs)
 
     def clean(self, data: Any, initial: Any = None) -> list[Any]:

@@ -238,3 +238,46 @@ def test_a_stored_letter_is_served_as_an_attachment_with_its_recorded_type(
         assert b"".join(response.streaming_content) == PNG
     client.force_login(factories.UserFactory(kind="enterprise"))
     assert client.get(f"/files/letters/{membership.pk}/").status_code == 404
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("label", "name", "content", "code"),
+    [
+        h
+        for h in HOSTILE
+        if h[0] in {"PDF header followed by HTML", "a real PNG with a script appended", "an SVG with a script"}
+    ],
+)
+def test_the_portal_form_shows_the_refusal_on_the_field_and_stores_nothing(
+    label, name, content, code, client, bureau, owner, enterprise, settings, tmp_path
+):
+    import uuid
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.urls import reverse
+
+    from approvals.models import Application
+
+    settings.MEDIA_ROOT = tmp_path
+    version = make_item(bureau)
+    material = version.materials.get(position=1)
+    client.force_login(owner)
+    response = client.post(
+        reverse("portal:application_file", args=[version.pk]),
+        {
+            "enterprise": enterprise.pk,
+            "project_name": "新店",
+            "project_address": "沈阳市和平区",
+            "description": "开设门店",
+            "contact_name": "张三",
+            "contact_phone": "13800000000",
+            "idempotency_key": str(uuid.uuid4()),
+            "submit": "1",
+            f"material_{material.pk}": SimpleUploadedFile(name, content, content_type="application/pdf"),
+        },
+    )
+    assert response.status_code == 400
+    errors = response.context["form"].errors.as_data()[f"material_{material.pk}"]
+    assert [e.code for e in errors] == [code]
+    assert not Application.objects.exists() and _stored_files(tmp_path) == []
