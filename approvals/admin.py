@@ -11,12 +11,13 @@ from django.utils.translation import gettext_lazy as _
 
 from approvals import services
 from approvals.models import Delegation, Department, Jurisdiction, RoleAssignment
+from core.admin_forms import ModelAdmin, SafeJSONField, TabularInline
 from core.exceptions import DomainError
 from core.models import User
 
 
 @admin.register(Jurisdiction)
-class JurisdictionAdmin(admin.ModelAdmin):
+class JurisdictionAdmin(ModelAdmin):
     list_display = ("code", "name", "level", "parent")
     search_fields = ("code", "name")
 
@@ -47,7 +48,7 @@ class DepartmentAddForm(forms.ModelForm):
 
 
 @admin.register(Department)
-class DepartmentAdmin(admin.ModelAdmin):
+class DepartmentAdmin(ModelAdmin):
     list_display = ("code", "name", "kind", "jurisdiction", "parent", "is_active")
     list_filter = ("kind", "jurisdiction", "is_active")
     search_fields = ("code", "name")
@@ -86,8 +87,11 @@ class RoleAssignmentForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
-        self.fields["user"].queryset = User.objects.filter(kind=User.Kind.STAFF, is_active=True)
-        self.fields["department"].queryset = Department.objects.filter(is_active=True)
+        # The view-only page of a grant builds this form with every field read-only (no fields).
+        if "user" in self.fields:
+            self.fields["user"].queryset = User.objects.filter(kind=User.Kind.STAFF, is_active=True)
+        if "department" in self.fields:
+            self.fields["department"].queryset = Department.objects.filter(is_active=True)
 
     def validate_unique(self) -> None:
         """Left to the service, which checks under a lock; the partial unique constraint backs it."""
@@ -109,7 +113,7 @@ class RoleAssignmentForm(forms.ModelForm):
 
 
 @admin.register(RoleAssignment)
-class RoleAssignmentAdmin(admin.ModelAdmin):
+class RoleAssignmentAdmin(ModelAdmin):
     list_display = ("user", "role", "department", "granted_at", "granted_by", "revoked_at")
     list_filter = ("role", "department", ("revoked_at", admin.EmptyFieldListFilter))
     search_fields = ("user__username", "user__display_name")
@@ -158,8 +162,9 @@ class DelegationForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
         staff = User.objects.filter(kind=User.Kind.STAFF, is_active=True)
-        self.fields["delegator"].queryset = staff
-        self.fields["delegate"].queryset = staff
+        for name in ("delegator", "delegate"):
+            if name in self.fields:  # absent on the view-only page
+                self.fields[name].queryset = staff
 
     def validate_unique(self) -> None:
         """Left to the service."""
@@ -175,7 +180,7 @@ class DelegationForm(forms.ModelForm):
 
 
 @admin.register(Delegation)
-class DelegationAdmin(admin.ModelAdmin):
+class DelegationAdmin(ModelAdmin):
     list_display = ("delegator", "delegate", "department", "starts_at", "ends_at", "revoked_at")
     list_filter = ("department",)
     list_select_related = ("delegator", "delegate", "department")
@@ -226,7 +231,7 @@ from approvals.services import catalogue as catalogue_services  # noqa: E402
 
 
 @admin.register(ApprovalItem)
-class ApprovalItemAdmin(admin.ModelAdmin):
+class ApprovalItemAdmin(ModelAdmin):
     list_display = ("code", "created_at")
     search_fields = ("code", "versions__name")
 
@@ -237,7 +242,7 @@ class ApprovalItemAdmin(admin.ModelAdmin):
         return False
 
 
-class RequiredMaterialInline(admin.TabularInline):
+class RequiredMaterialInline(TabularInline):
     model = RequiredMaterial
     extra = 1
     fields = ("position", "name", "description", "mandatory", "may_be_missing", "replaced_by_commitment")
@@ -255,8 +260,51 @@ class RequiredMaterialInline(admin.TabularInline):
         return self._editable(obj) and super().has_delete_permission(request, obj)
 
 
+class ApprovalItemVersionForm(forms.ModelForm):
+    inspection_checklist = SafeJSONField(
+        label=_("inspection checklist"), required=False, help_text=_("One line per item to check.")
+    )
+
+    class Meta:
+        model = ApprovalItemVersion
+        fields = [
+            "item",
+            "name",
+            "legal_basis",
+            "lead_department",
+            "desk_department",
+            "co_review_departments",
+            "statutory_limit_days",
+            "promised_limit_days",
+            "review_limit_days",
+            "max_extension_days",
+            "fee",
+            "reform_mode",
+            "certificate_name",
+            "certificate_validity_months",
+            "conditions",
+            "procedure",
+            "commitment_min_grade",
+            "commitment_notice",
+            "proofs_waived",
+            "verification_method",
+            "verification_window_days",
+            "supervising_department",
+            "inspection_checklist",
+        ]
+
+    def clean_inspection_checklist(self) -> list[str]:
+        # Read line by line by the inspection pages (``supervision.checklist_of``): a list of texts.
+        lines = self.cleaned_data.get("inspection_checklist")
+        if lines in (None, ""):
+            return []
+        if not isinstance(lines, list) or not all(isinstance(line, str) and line.strip() for line in lines):
+            raise ValidationError(_("One line per item to check."), code="checklist_invalid")
+        return [line.strip() for line in lines]
+
+
 @admin.register(ApprovalItemVersion)
-class ApprovalItemVersionAdmin(admin.ModelAdmin):
+class ApprovalItemVersionAdmin(ModelAdmin):
     """Drafts are edited here; a published or closed version is read-only for ever. "Publish"
     closes the previously published version; "new draft from" copies a version for a change."""
 
@@ -264,6 +312,7 @@ class ApprovalItemVersionAdmin(admin.ModelAdmin):
     list_filter = ("status", "reform_mode", "lead_department")
     search_fields = ("item__code", "name")
     list_select_related = ("item", "lead_department")
+    form = ApprovalItemVersionForm
     inlines = [RequiredMaterialInline]
     filter_horizontal = ("co_review_departments",)
     actions = ["publish_selected", "new_draft_from_selected"]
@@ -335,7 +384,7 @@ class CalendarDayForm(forms.ModelForm):
 
 
 @admin.register(CalendarDay)
-class CalendarDayAdmin(admin.ModelAdmin):
+class CalendarDayAdmin(ModelAdmin):
     """Holidays and make-up working days. Every change is a new calendar version: old deadlines
     stay reproducible with the version they recorded."""
 
@@ -378,6 +427,13 @@ class CalendarDayAdmin(admin.ModelAdmin):
 
 
 class CalendarYearForm(forms.ModelForm):
+    # The service's range, checked here first so that a typo is a form error.
+    year = forms.IntegerField(
+        label=_("year"),
+        min_value=calendar_services.CALENDAR_FIRST_YEAR,
+        max_value=calendar_services.CALENDAR_LAST_YEAR,
+    )
+
     class Meta:
         model = CalendarYear
         fields = ["year"]
@@ -403,7 +459,7 @@ class CalendarYearForm(forms.ModelForm):
 
 
 @admin.register(CalendarYear)
-class CalendarYearAdmin(admin.ModelAdmin):
+class CalendarYearAdmin(ModelAdmin):
     """Entering a year takes its days from the chinese-calendar package when it knows them;
     otherwise the year is entered empty and the days are added one by one. Provisional deadlines
     are recomputed at once."""
@@ -430,7 +486,7 @@ class CalendarYearAdmin(admin.ModelAdmin):
 
 
 @admin.register(CalendarVersion)
-class CalendarVersionAdmin(admin.ModelAdmin):
+class CalendarVersionAdmin(ModelAdmin):
     list_display = ("number", "note", "created_at", "created_by")
 
     def has_add_permission(self, request):  # type: ignore[no-untyped-def]

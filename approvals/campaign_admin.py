@@ -23,6 +23,7 @@ from django.utils.translation import ngettext
 from approvals import permissions
 from approvals.models import Campaign, CampaignInspector, CampaignRecusal, CampaignTarget, InspectorConflict
 from approvals.services import campaigns as campaign_services
+from core.admin_forms import ModelAdmin, TabularInline
 from core.exceptions import DomainError
 from core.services import audit_event_record
 
@@ -35,7 +36,7 @@ def _reader(request: HttpRequest) -> bool:
     return _administrator(request) or permissions.user_is_auditor(user=request.user)
 
 
-class _ReadOnlyInline(admin.TabularInline):
+class _ReadOnlyInline(TabularInline):
     extra = 0
     can_delete = False
     show_change_link = False
@@ -75,14 +76,21 @@ class CampaignAdminForm(forms.ModelForm):
         fields = ["name", "items", "inspection_due_on", "ratios"]
 
     def clean_ratios(self) -> dict[str, str]:
+        ratios = self.cleaned_data.get("ratios") or {}
+        if not isinstance(ratios, dict):
+            # Valid JSON of another shape (a number, a list): the service reads grade → ratio.
+            raise ValidationError(
+                _("Ratios are given for grades A, B, C and D only, not %(grades)s.") % {"grades": ratios},
+                code="grade_unknown",
+            )
         try:
-            return campaign_services.ratios_clean(self.cleaned_data.get("ratios") or {})
+            return campaign_services.ratios_clean(ratios)
         except DomainError as error:
             raise ValidationError(str(error.message), code=error.code) from None
 
 
 @admin.register(Campaign)
-class CampaignAdmin(admin.ModelAdmin):
+class CampaignAdmin(ModelAdmin):
     form = CampaignAdminForm
     list_display = ("code", "name", "department", "status", "inspection_due_on", "frozen_at", "drawn_at")
     list_filter = ("status", "department")
@@ -163,7 +171,7 @@ class CampaignAdmin(admin.ModelAdmin):
         )
 
 
-class _RosterRowAdmin(admin.ModelAdmin):
+class _RosterRowAdmin(ModelAdmin):
     list_select_related = ("campaign",)
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -203,7 +211,7 @@ class CampaignRecusalAdmin(_RosterRowAdmin):
 
 
 @admin.register(InspectorConflict)
-class InspectorConflictAdmin(admin.ModelAdmin):
+class InspectorConflictAdmin(ModelAdmin):
     """A conflict of interest recorded here makes the inspector recuse from the enterprise in every
     campaign frozen afterwards (and in commitment verifications)."""
 

@@ -37,8 +37,8 @@ from approvals.models import (
 )
 from approvals.services import campaigns as services
 from approvals.services.supervision import inspectors_of
+from core.audit_reads import audit_read_mark
 from core.exceptions import DomainError
-from core.services import audit_read_record
 
 PAGE_SIZE = 25
 ROSTER_PAGE_SIZE = 50
@@ -482,9 +482,7 @@ def audit_list(request: HttpRequest) -> HttpResponse:
     _require_auditor(request)
     campaigns = _with_counts(Campaign.objects.select_related("department")).order_by("-created_at", "-id")
     page = Paginator(campaigns, PAGE_SIZE).get_page(request.GET.get("page"))
-    audit_read_record(
-        actor=request.user, object_type=Campaign._meta.label_lower, object_id="*", data={"page": page.number}
-    )
+    audit_read_mark(request, object_type=Campaign._meta.label_lower, object_id="*", data={"page": page.number})
     return render(request, "campaigns/audit_list.html", {"page": page})
 
 
@@ -494,8 +492,8 @@ def audit_export(request: HttpRequest, code: str) -> HttpResponse:
     _require_auditor(request)
     campaign = get_object_or_404(Campaign, code=code, status=Status.DRAWN)
     body = services.export_json(services.campaign_export(campaign=campaign))
-    audit_read_record(
-        actor=request.user,
+    audit_read_mark(
+        request,
         object_type=Campaign._meta.label_lower,
         object_id=str(campaign.pk),
         data={"code": campaign.code, "download": "export.json"},
@@ -511,8 +509,8 @@ def audit_verify(request: HttpRequest, code: str) -> HttpResponse:
     _require_auditor(request)
     campaign = get_object_or_404(Campaign.objects.select_related("department"), code=code, status=Status.DRAWN)
     problems = services.campaign_verify(campaign=campaign)
-    audit_read_record(
-        actor=request.user,
+    audit_read_mark(
+        request,
         object_type=Campaign._meta.label_lower,
         object_id=str(campaign.pk),
         data={"code": campaign.code, "verify": not problems},

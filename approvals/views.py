@@ -17,8 +17,8 @@ from django.utils import timezone
 from approvals import clock, permissions, selectors
 from approvals.models import Application, ApprovalItemVersion, Certificate, Delegation, Department, InspectionTask
 from approvals.services import campaigns
+from core.audit_reads import audit_read_mark
 from core.models import AuditEvent
-from core.services import audit_read_record
 from credit import selectors as credit_selectors
 from credit.models import Enterprise
 
@@ -92,9 +92,7 @@ def audit_home(request: HttpRequest) -> HttpResponse:
     if query:
         enterprises = enterprises.filter(Q(name__icontains=query) | Q(uscc__icontains=query.upper()))
     page = Paginator(enterprises, PAGE_SIZE).get_page(request.GET.get("page"))
-    audit_read_record(
-        actor=request.user, object_type="credit.enterprise", object_id="*", data={"q": query, "page": page.number}
-    )
+    audit_read_mark(request, object_type="credit.enterprise", object_id="*", data={"q": query, "page": page.number})
     return render(request, "approvals/audit_home.html", {"page": page, "q": query})
 
 
@@ -102,7 +100,7 @@ def audit_home(request: HttpRequest) -> HttpResponse:
 def audit_enterprise(request: HttpRequest, pk: int) -> HttpResponse:
     _require_auditor(request)
     enterprise = get_object_or_404(Enterprise, pk=pk)
-    audit_read_record(actor=request.user, object_type="credit.enterprise", object_id=str(enterprise.pk))
+    audit_read_mark(request, object_type="credit.enterprise", object_id=str(enterprise.pk))
     context = {
         "enterprise": enterprise,
         "history": enterprise.profile_changes.select_related("recorded_by").order_by("-effective_on", "-id"),
@@ -129,9 +127,7 @@ def audit_events(request: HttpRequest) -> HttpResponse:
     if action:
         events = events.filter(action=action)
     page = Paginator(events, PAGE_SIZE * 2).get_page(request.GET.get("page"))
-    audit_read_record(
-        actor=request.user, object_type="core.auditevent", object_id="*", data={"action": action, "page": page.number}
-    )
+    audit_read_mark(request, object_type="core.auditevent", object_id="*", data={"action": action, "page": page.number})
     return render(request, "approvals/audit_events.html", {"page": page, "action": action})
 
 
@@ -167,8 +163,7 @@ def supervision(request: HttpRequest) -> HttpResponse:
     )
     for task in inspection_tasks:
         task.band = clock.warning_band(task.due_on, today=today, calendar=calendar)
-    if permissions.user_is_auditor(user=request.user):
-        audit_read_record(actor=request.user, object_type="approvals.supervision", object_id="*")
+    audit_read_mark(request, object_type="approvals.supervision", object_id="*")
     context = {
         "applications": applications,
         "overdue_steps": overdue_steps,

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from approvals import campaign_urls
 from approvals import urls as approvals_urls
 from approvals import views as approvals_views
+from config.converters import bound_int_converters
 from credit import views as credit_views
 from workflows import policy_urls
 from workflows import urls as workflow_urls
@@ -46,3 +47,7 @@ urlpatterns = [
 
 # MEDIA_ROOT is never served as a directory: uploaded documents are private and go out only
 # through views that check who is asking.
+
+# Last, on the finished tree: an id beyond the database's integer range is a 404, not a 500 from the
+# driver, on every route, ours, the admin's and viewflow's (config/converters.py).
+bound_int_converters(urlpatterns)

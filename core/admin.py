@@ -1,12 +1,15 @@
 from django.contrib import admin
+from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.models import Group
 from django.utils.translation import gettext_lazy as _
 
+from core.admin_forms import ModelAdmin, SafeInputMixin
 from core.models import AuditEvent, User
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(SafeInputMixin, DjangoUserAdmin):
     list_display = ("username", "display_name", "kind", "email", "is_active", "last_login")
     list_filter = ("kind", "is_active", "is_staff")
     search_fields = ("username", "display_name", "email", "phone")
@@ -21,8 +24,18 @@ class UserAdmin(DjangoUserAdmin):
     readonly_fields = ("last_login", "date_joined")
 
 
+# Django's own group screen, with the bad-input guards of ours: its permission list is a multiple
+# choice, looked up with ``pk__in`` (core/admin_forms.py).
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class GroupAdmin(SafeInputMixin, DjangoGroupAdmin):
+    pass
+
+
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ModelAdmin):
     list_display = ("created_at", "action", "object_type", "object_id", "actor")
     list_filter = ("action", "object_type")
     search_fields = ("object_id", "action", "actor__username")

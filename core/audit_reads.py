@@ -2,8 +2,10 @@
 
 A view calls ``audit_read_mark(request, ...)`` with the object it showed; the auditor-read
 middleware (``workflows.audit_reads``) writes one ``auditor.read`` event for every successful GET
-by an auditor, with the marked object or, when the view marked nothing, the object its URL names.
-The kernel knows nothing of roles: it only carries the mark.
+(or HEAD) by an auditor, with the marked object or, when the view marked nothing, the object its
+URL names. A request of another method is recorded only when its view marked a read (the
+eligibility replay is a POST). Views mark unconditionally: the kernel knows nothing of roles, it
+only carries the mark, and the middleware decides whether the reader is an auditor.
 """
 
 from __future__ import annotations

@@ -307,10 +307,13 @@ def minimal_pdf() -> bytes:
 
 class CheckedFileField(forms.FileField):
     """A form's file slot that runs ``upload_check``: a refused file is an error on its own field,
-    before any service runs or anything is stored. ``max_bytes_setting`` names the size limit."""
+    before any service runs or anything is stored. ``max_bytes_setting`` names the size limit;
+    ``code_prefix`` replaces ``file_`` in the error code (a letter's errors are ``document_*``, as
+    its service says)."""
 
-    def __init__(self, *args: Any, max_bytes_setting: str, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, max_bytes_setting: str, code_prefix: str = "file_", **kwargs: Any) -> None:
         self.max_bytes_setting = max_bytes_setting
+        self.code_prefix = code_prefix
         super().__init__(*args, **kwargs)
 
     def clean(self, data: Any, initial: Any = None) -> Any:
@@ -319,5 +322,6 @@ class CheckedFileField(forms.FileField):
             try:
                 upload_check(upload, max_bytes=getattr(settings, self.max_bytes_setting))
             except UploadRejectedError as exc:
-                raise forms.ValidationError(exc.message, code=exc.code) from None
+                code = self.code_prefix + exc.code.removeprefix("file_")
+                raise forms.ValidationError(exc.message, code=code) from None
         return upload

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from core import admin_forms as safe_admin
 from core.exceptions import DomainError
 from credit import services
 from credit.models import Enterprise, EnterpriseProfileChange, Membership
@@ -39,7 +40,7 @@ class ProfileChangeForm(forms.Form):
     )
 
 
-class ProfileHistoryInline(admin.TabularInline):
+class ProfileHistoryInline(safe_admin.TabularInline):
     model = EnterpriseProfileChange
     extra = 0
     can_delete = False
@@ -51,7 +52,7 @@ class ProfileHistoryInline(admin.TabularInline):
 
 
 @admin.register(Enterprise)
-class EnterpriseAdmin(admin.ModelAdmin):
+class EnterpriseAdmin(safe_admin.ModelAdmin):
     list_display = ("name", "uscc", "legal_representative", "created_at")
     search_fields = ("name", "uscc", "legal_representative")
 
@@ -125,7 +126,7 @@ class DecisionForm(forms.Form):
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(safe_admin.ModelAdmin):
     list_display = ("user", "status", "enterprise", "role", "validity", "requested_at")
     list_filter = ("status", "role")
     search_fields = ("user__username", "user__display_name", "enterprise__name", "enterprise__uscc")
@@ -236,7 +237,7 @@ from credit.ledger_models import CreditEntryKind, LedgerEntry  # noqa: E402
 
 
 @admin.register(CreditEntryKind)
-class CreditEntryKindAdmin(admin.ModelAdmin):
+class CreditEntryKindAdmin(safe_admin.ModelAdmin):
     """The catalogue of entry kinds. Saving a change makes the next version (the old one stays, with
     the entries recorded under it); nothing is ever edited in place or deleted."""
 
@@ -296,7 +297,7 @@ class CreditEntryKindAdmin(admin.ModelAdmin):
 
 
 @admin.register(LedgerEntry)
-class LedgerEntryAdmin(admin.ModelAdmin):
+class LedgerEntryAdmin(safe_admin.ModelAdmin):
     """Read-only: entries are appended by the services only."""
 
     list_display = ("seq", "enterprise", "kind_code", "points", "occurred_at", "recorded_at", "source_type")

@@ -35,6 +35,7 @@ class EnterpriseClaimForm(forms.Form):
         label=_("Letter of authorisation"),
         required=False,
         max_bytes_setting="AUTHORISATION_DOCUMENT_MAX_BYTES",
+        code_prefix="document_",
         help_text=_("Required for an authorised agent: PDF, PNG or JPEG, signed and stamped by the enterprise."),
     )
     valid_from = forms.DateField(label=_("Authorised from"), required=False, widget=DateInput)

@@ -17,8 +17,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core.audit_reads import audit_read_mark
 from core.exceptions import DomainError
-from core.services import audit_read_record
 from credit import charts, ledger_selectors, ledger_services, permissions, scoring, selectors
 from credit.ledger_forms import AsOfForm, DecisionNoteForm, ImportForm, ManualEntryForm
 from credit.ledger_models import CreditRequest, ImportBatch, LedgerEntry, ManualEntryProposal
@@ -217,9 +217,7 @@ def audit_ledger(request: HttpRequest) -> HttpResponse:
             else entries.filter(enterprise__name__icontains=query)
         )
     page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
-    audit_read_record(
-        actor=request.user, object_type="credit.ledgerentry", object_id="*", data={"q": query, "page": page.number}
-    )
+    audit_read_mark(request, object_type="credit.ledgerentry", object_id="*", data={"q": query, "page": page.number})
     return render(request, "credit/audit_ledger.html", {"page": page, "q": query})
 
 
@@ -237,8 +235,8 @@ def audit_enterprise_credit(request: HttpRequest, pk: int) -> HttpResponse:
     facts = ledger_selectors.entry_facts(enterprise=enterprise)
     result = scoring.grade_as_of(facts, as_of)
     entries = {e.seq: e for e in ledger_selectors.entries_of(enterprise=enterprise)}
-    audit_read_record(
-        actor=request.user,
+    audit_read_mark(
+        request,
         object_type="credit.enterprise.credit",
         object_id=str(enterprise.pk),
         data={"as_of": as_of.isoformat(), "grade": result.grade},
@@ -269,8 +267,8 @@ def audit_verify(request: HttpRequest) -> HttpResponse:
             report = ledger_verify(anchor_file=settings.CREDIT_LEDGER_ANCHOR_FILE)
         except AnchorFileError as exc:
             error = str(exc)
-        audit_read_record(
-            actor=request.user,
+        audit_read_mark(
+            request,
             object_type="credit.ledger",
             object_id="verify",
             data={
@@ -280,7 +278,7 @@ def audit_verify(request: HttpRequest) -> HttpResponse:
             },
         )
     else:
-        audit_read_record(actor=request.user, object_type="credit.ledger", object_id="verify-page")
+        audit_read_mark(request, object_type="credit.ledger", object_id="verify-page")
     return render(request, "credit/audit_verify.html", {"report": report, "error": error})
 
 
@@ -297,9 +295,7 @@ def audit_export(request: HttpRequest) -> StreamingHttpResponse:
     enterprise_pk = request.GET.get("enterprise", "")
     if enterprise_pk.isdigit():
         entries = entries.filter(enterprise_id=int(enterprise_pk))
-    audit_read_record(
-        actor=request.user, object_type="credit.ledgerentry", object_id="export", data={"enterprise": enterprise_pk}
-    )
+    audit_read_mark(request, object_type="credit.ledgerentry", object_id="export", data={"enterprise": enterprise_pk})
     columns = [
         "seq",
         "uscc",

@@ -9,12 +9,13 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from core.admin_forms import ModelAdmin, TabularInline
 from core.exceptions import DomainError
 from credit import policies, policy_selectors, policy_services
 from credit.policy_models import (
@@ -33,7 +34,7 @@ def _problems(problems: list[policies.Problem]) -> list[str]:
     return [f"{code} {params}" if params else code for code, params in problems]
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(ModelAdmin):
     """Written by services only; shown to whoever has the view permission."""
 
     def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
@@ -46,7 +47,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-class PolicyVersionInline(admin.TabularInline):
+class PolicyVersionInline(TabularInline):
     model = PolicyVersion
     extra = 0
     can_delete = False
@@ -59,13 +60,48 @@ class PolicyVersionInline(admin.TabularInline):
 
 
 class PolicyForm(forms.ModelForm):
+    """The service runs during validation (inside the admin's transaction), so that a refusal —
+    a code the catalogue does not accept, a validity that ends before it starts — is shown as a
+    form error rather than a 403 page."""
+
     class Meta:
         model = Policy
         fields = ["code", "name", "name_en", "kind", "legal_basis", "description", "valid_from", "valid_until"]
 
+    def _post_clean(self) -> None:
+        adding = self.instance._state.adding
+        super()._post_clean()
+        if self.errors:
+            return
+        data = self.cleaned_data
+        actor = self.request_user  # type: ignore[attr-defined]
+        try:
+            if adding:
+                self.saved = policy_services.policy_create(
+                    actor=actor,
+                    code=data["code"],
+                    name=data["name"],
+                    name_en=data.get("name_en", ""),
+                    kind=data["kind"],
+                    legal_basis=data["legal_basis"],
+                    description=data.get("description", ""),
+                    valid_from=data["valid_from"],
+                    valid_until=data.get("valid_until"),
+                )
+                return
+            # The code names the policy in stored decisions and the kind gives the benefits their
+            # meaning: both are read-only once the policy exists.
+            changes = {name: data[name] for name in self.changed_data if name in data and name not in ("code", "kind")}
+            if changes:
+                self.saved = policy_services.policy_update(
+                    actor=actor, policy=Policy.objects.get(pk=self.instance.pk), **changes
+                )
+        except DomainError as exc:
+            self.add_error(None, ValidationError(exc.message, code=exc.code))
+
 
 @admin.register(Policy)
-class PolicyAdmin(admin.ModelAdmin):
+class PolicyAdmin(ModelAdmin):
     """The catalogue: editable by administrators; a new policy gets an empty draft version 1."""
 
     form = PolicyForm
@@ -85,30 +121,15 @@ class PolicyAdmin(admin.ModelAdmin):
         version = policy_selectors.policy_version_published(policy=obj)
         return f"v{version.number}" if version else "—"
 
+    def get_form(self, request, obj=None, change=False, **kwargs):  # type: ignore[no-untyped-def]
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.request_user = request.user
+        return form
+
     def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
-        data = form.cleaned_data
-        try:
-            if change:
-                changes = {name: data[name] for name in form.changed_data if name in data}
-                changes.pop("code", None)
-                changes.pop("kind", None)
-                if changes:
-                    policy_services.policy_update(actor=request.user, policy=Policy.objects.get(pk=obj.pk), **changes)
-                return
-            created = policy_services.policy_create(
-                actor=request.user,
-                code=data["code"],
-                name=data["name"],
-                name_en=data.get("name_en", ""),
-                kind=data["kind"],
-                legal_basis=data["legal_basis"],
-                description=data.get("description", ""),
-                valid_from=data["valid_from"],
-                valid_until=data.get("valid_until"),
-            )
-        except DomainError as exc:
-            raise PermissionDenied(str(exc.message)) from exc
-        obj.pk = created.pk
+        # The service already ran (inside this request's transaction) when the form was validated.
+        if not change:
+            obj.pk = form.saved.pk
 
     def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
         return False
@@ -124,8 +145,11 @@ class PolicyVersionForm(forms.ModelForm):
         problems = policies.conditions_validate(data.get("conditions"))
         if problems:
             self.add_error("conditions", _problems(problems))
+        if "benefits" not in self.errors and data.get("benefits") is None:
+            data["benefits"] = {}  # left empty: not filled in yet (the column's default, never NULL)
         benefits = data.get("benefits")
-        if benefits and self.instance.pk:
+        # An empty object is a draft not filled in yet; any other value (0, [], "") is checked.
+        if benefits is not None and benefits != {} and self.instance.pk:
             problems = policies.benefits_validate(self.instance.policy.kind, benefits)
             if problems:
                 self.add_error("benefits", _problems(problems))
@@ -133,7 +157,7 @@ class PolicyVersionForm(forms.ModelForm):
 
 
 @admin.register(PolicyVersion)
-class PolicyVersionAdmin(admin.ModelAdmin):
+class PolicyVersionAdmin(ModelAdmin):
     """Drafts are edited here; a published or superseded version is read-only. Publishing and
     "new draft from" are actions that call the services."""
 
@@ -272,7 +296,7 @@ class PolicyApplicationAdmin(ReadOnlyAdmin):
     search_fields = ("enterprise__uscc", "enterprise__name")
 
 
-class DisbursementInline(admin.TabularInline):
+class DisbursementInline(TabularInline):
     model = Disbursement
     extra = 0
     can_delete = False

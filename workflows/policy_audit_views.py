@@ -19,7 +19,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_POST
 
 from approvals.permissions import user_is_auditor
-from core.services import audit_read_record
+from core.audit_reads import audit_read_mark
 from credit import policies, policy_selectors
 from credit.policy_models import EligibilityDecision
 from workflows.policy_forms import DecisionFilterForm
@@ -52,7 +52,7 @@ def decision_list(request: HttpRequest) -> HttpResponse:
         if filters.get("result"):
             decisions = decisions.filter(eligible=filters["result"] == "eligible")
     page = Paginator(decisions, PAGE_SIZE).get_page(request.GET.get("page"))
-    audit_read_record(actor=request.user, object_type=OBJECT_TYPE, object_id="*", data={**filters, "page": page.number})
+    audit_read_mark(request, object_type=OBJECT_TYPE, object_id="*", data={**filters, "page": page.number})
     context = {"page": page, "form": form, "querystring": urlencode(filters)}
     return render(request, "policies/audit_decisions.html", context)
 
@@ -88,7 +88,7 @@ def _decision(pk: int) -> EligibilityDecision:
 def decision_detail(request: HttpRequest, pk: int) -> HttpResponse:
     _require_auditor(request)
     decision = _decision(pk)
-    audit_read_record(actor=request.user, object_type=OBJECT_TYPE, object_id=str(decision.pk))
+    audit_read_mark(request, object_type=OBJECT_TYPE, object_id=str(decision.pk))
     return render(request, "policies/audit_decision.html", _detail_context(decision))
 
 
@@ -101,8 +101,9 @@ def decision_replay(request: HttpRequest, pk: int) -> HttpResponse:
     decision = _decision(pk)
     report = policy_selectors.eligibility_replay(decision_ids=[decision.pk])
     problems = [problem for mismatch in report.mismatches for problem in mismatch.problems]
-    audit_read_record(
-        actor=request.user,
+    # A POST, and still a read: the auditor-read middleware records a marked read of any method.
+    audit_read_mark(
+        request,
         object_type=OBJECT_TYPE,
         object_id=str(decision.pk),
         data={"replay": True, "all_agree": report.all_agree, "problems": [p.code for p in problems]},

@@ -17,11 +17,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from approvals import clock, permissions
+from approvals import clock
 from approvals.models import Application, Inspection, InspectionTask, RectificationOrder
 from approvals.services import supervision as services
+from core.audit_reads import audit_read_mark
 from core.exceptions import DomainError
-from core.services import audit_read_record
 from credit import policy_selectors
 from credit import selectors as credit_selectors
 from workflows import supervision_actions as actions
@@ -211,8 +211,7 @@ def task_page(request: HttpRequest, pk: int) -> HttpResponse:
             else:
                 messages.success(request, _("Inspection recorded."))
                 return HttpResponseRedirect(reverse("supervision:task", args=[task.pk]), status=303)
-    if permissions.user_is_auditor(user=request.user):
-        audit_read_record(actor=request.user, object_type="approvals.inspectiontask", object_id=str(task.pk))
+    audit_read_mark(request, object_type="approvals.inspectiontask", object_id=str(task.pk))
     calendar = clock.calendar_load()
     today = timezone.localdate()
     band = (

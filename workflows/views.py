@@ -28,6 +28,7 @@ from approvals import clock, permissions, selectors
 from approvals.models import Application, Department
 from approvals.services import applications as services
 from approvals.services import fast_track
+from core.audit_reads import audit_read_mark
 from core.exceptions import DomainError
 from core.models import User
 from workflows import actions
@@ -291,6 +292,7 @@ def _staff_application(request: HttpRequest, pk: int) -> Application:
 @login_required
 def staff_application(request: HttpRequest, pk: int) -> HttpResponse:
     application = _staff_application(request, pk)
+    audit_read_mark(request, object_type="approvals.application", object_id=str(application.pk))
     context = application_context(application)
     context["clock_forms"] = _clock_forms(application)
     context["acting_departments"] = _acting_departments(request.user, application)

@@ -18,6 +18,12 @@ class CalendarError(DomainError):
     pass
 
 
+# The years the calendar can hold. Deadlines are counted in working days of these years; outside
+# them a year is a typing error (``date(0, 1, 1)`` does not even exist).
+CALENDAR_FIRST_YEAR = 2000
+CALENDAR_LAST_YEAR = 2100
+
+
 def _require_administrator(actor: User | None) -> None:
     if actor is not None and not (actor.is_active and actor.has_perm("approvals.administer")):
         raise CalendarError("permission_denied", _("Only an administrator may change the calendar."))
@@ -42,10 +48,16 @@ def calendar_year_publish(
     """Enter a year: its holidays and make-up working days ``(date, kind, name)``.
 
     Deadlines left provisional for lack of this year are recomputed (``on_recompute`` is told how
-    many). Errors: ``permission_denied``, ``year_already_published``, ``day_outside_year``,
-    ``day_kind_invalid``.
+    many). Errors: ``permission_denied``, ``year_out_of_range``, ``year_already_published``,
+    ``day_outside_year``, ``day_kind_invalid``.
     """
     _require_administrator(actor)
+    if not CALENDAR_FIRST_YEAR <= year <= CALENDAR_LAST_YEAR:
+        raise CalendarError(
+            "year_out_of_range",
+            _("The calendar holds the years %(first)s to %(last)s.")
+            % {"first": CALENDAR_FIRST_YEAR, "last": CALENDAR_LAST_YEAR},
+        )
     rows = list(days)
     for day, kind, _name in rows:
         if day.year != year:

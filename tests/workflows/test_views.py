@@ -157,10 +157,11 @@ def test_oversize_file_is_refused(client, bureau, owner, enterprise, settings):
     version = make_item(bureau)
     client.force_login(owner)
     data = filing(version, enterprise)
-    data[f"material_{version.materials.get(position=1).pk}"] = pdf("big.pdf", PDF + b"0" * 4096)
+    field = f"material_{version.materials.get(position=1).pk}"
+    data[field] = pdf("big.pdf", PDF + b"0" * 4096)
     response = client.post(reverse("portal:application_file", args=[version.pk]), data)
     assert response.status_code == 400
-    assert response.context["form"].has_error("__all__", "file_too_large")
+    assert response.context["form"].has_error(field, "file_too_large")  # on the file's own slot
     assert nothing_written()
 
 
