@@ -45,8 +45,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from core.uploads import minimal_pdf
-
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/reformflow_bench"
 QUICK = {"n": 20, "workers": 2, "pgbench_seconds": 3}
@@ -54,7 +52,6 @@ FULL = {"n": 200, "workers": 2, "pgbench_seconds": 10}
 KINDS = ("accept", "review", "decide")
 # A worker that waits this long at a barrier is stuck (a deadlock, or a sibling that died).
 BARRIER_TIMEOUT_S = 120.0
-PDF = minimal_pdf()
 # Two pgbench runs of a quiet machine agree within a few per cent.
 DRIFT_WARNING = 0.15
 
@@ -299,6 +296,7 @@ def bureau_build(*, n: int, co_review: int, enterprises: int = 10) -> Bureau:
     from approvals.services import calendar as calendar_services
     from approvals.services import catalogue
     from core.models import User
+    from core.uploads import minimal_pdf
     from credit.models import Enterprise, Membership
     from credit.uscc import uscc_with_check_digit
     from workflows import actions
@@ -391,7 +389,7 @@ def bureau_build(*, n: int, co_review: int, enterprises: int = 10) -> Bureau:
             actor=owner,
             application=draft,
             required_material_id=application_material.pk,
-            upload=ContentFile(PDF, name="申请书.pdf"),
+            upload=ContentFile(minimal_pdf(), name="申请书.pdf"),
         )
         application_ids.append(actions.application_submit_and_start(actor=owner, application=draft).pk)
         if (index + 1) % 50 == 0:
