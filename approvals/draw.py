@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from itertools import repeat
 from operator import attrgetter
-from typing import Any
+from typing import Any, cast
 
 GRADES: tuple[str, ...] = ("A", "B", "C", "D")
 DEFAULT_RATIOS: dict[str, str] = {"A": "0.02", "B": "0.05", "C": "1", "D": "1"}
@@ -553,7 +553,7 @@ def _sample_item(entry: object) -> tuple[object, list[object]]:
         return entry.uscc, list(entry.inspectors)
     if isinstance(entry, Mapping):
         return entry.get("uscc"), list(entry.get("inspectors") or ())
-    uscc, inspectors = entry  # type: ignore[misc]
+    uscc, inspectors = cast(tuple[object, Iterable[object]], entry)
     return uscc, list(inspectors)
 
 
@@ -690,11 +690,11 @@ def export_check(document: Mapping[str, Any], *, workers: int | None = None) -> 
         problems.append("inspectors: not a list of usernames")
         inspectors = None
     sample_value = document["sample"]
-    sample: list[tuple[str, list[str]]] | None = []
+    sample: list[tuple[str, list[str]]] | None = None
     if not isinstance(sample_value, list):
         problems.append("sample: not a list")
-        sample = None
     else:
+        sample = []
         for position, item in enumerate(sample_value):
             if (
                 not isinstance(item, dict)

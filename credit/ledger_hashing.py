@@ -92,7 +92,7 @@ def entry_hash_of_row(row: Sequence[Any], *, version: int = CURRENT_CANONICAL_VE
     if version != 1 or len(row) != len(CANONICAL_FIELDS_V1):
         raise ValueError(f"unknown canonical form version {version} or malformed row")
     document = {key: 1 if index is None else row[index] for key, index in _ROW_LAYOUT}
-    return digest(_ENCODER_PRESORTED.encode(document).encode("utf-8"), document["hash_algorithm"])
+    return digest(_ENCODER_PRESORTED.encode(document).encode("utf-8"), str(document["hash_algorithm"]))
 
 
 def digest(data: bytes, algorithm: str) -> str:
