@@ -193,7 +193,8 @@ def credit_entry_append(
 
     Errors: ``reason_required``, ``authority_required``, ``source_required``, ``source_type_unknown``,
     ``occurred_in_future``, ``points_sign_mismatch``, ``reverses_required``, ``reverses_not_allowed``,
-    ``reverses_other_enterprise``, ``reverses_correction``, ``already_ended``, ``four_eyes``.
+    ``reverses_other_enterprise``, ``reverses_correction``, ``already_ended``, ``four_eyes``,
+    ``document_number_too_long``, ``legal_basis_too_long``.
     """
     reason = _require_text(reason, code="reason_required", message=_("A reason is required."), max_length=4000)
     deciding_authority = _require_text(
@@ -204,6 +205,17 @@ def credit_entry_append(
     )
     if source_type not in SourceType.values:
         raise LedgerError("source_type_unknown", _("Unknown source type."))
+    # A legal record is refused, never cut: a truncated document number names another document.
+    document_number = (document_number or "").strip()
+    legal_basis = (legal_basis or "").strip()
+    if len(document_number) > 100:
+        raise LedgerError(
+            "document_number_too_long", _("The document number is longer than %(max)s characters.") % {"max": 100}
+        )
+    if len(legal_basis) > 300:
+        raise LedgerError(
+            "legal_basis_too_long", _("The legal basis is longer than %(max)s characters.") % {"max": 300}
+        )
     if occurred_at.tzinfo is None:
         raise ValueError("occurred_at must be time-zone aware")
     now = timezone.now()
@@ -239,8 +251,8 @@ def credit_entry_append(
             occurred_at=occurred_at,
             recorded_at=recorded_at,
             deciding_authority=deciding_authority,
-            document_number=(document_number or "").strip()[:100],
-            legal_basis=(legal_basis or "").strip()[:300],
+            document_number=document_number,
+            legal_basis=legal_basis,
             source_type=source_type,
             source_id=source_id,
             reason=reason,
