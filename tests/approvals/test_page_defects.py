@@ -52,3 +52,12 @@ def test_every_layout_links_the_favicon(client, admin_client):
     for response in pages:
         assert response.status_code == 200
         assert 'rel="icon" href="/static/favicon.svg"' in response.content.decode()
+
+
+def test_decided_as_an_event_and_as_a_time_read_differently_in_chinese():
+    from django.template.loader import render_to_string
+    from django.utils import translation
+
+    with translation.override("zh-hans"):
+        assert render_to_string("_event_label.html", {"action": "decided"}).strip() == "已作出决定"
+        assert str(translation.gettext("Decided")) == "决定时间"
