@@ -23,3 +23,25 @@ def register_action_labels(labels: dict[str, str | Promise]) -> None:
 def action_label(action: str) -> str | Promise:
     """The label of ``action``, or the code itself when none was registered."""
     return _LABELS.get(action, action)
+
+
+def object_label(object_type: str, object_id: str, data: dict[str, object] | None = None) -> str:
+    """What an event is about, in words: ``approvals.application`` + ``17`` → "application 17";
+    a list read (``*``) → "applications (list)"; a page named by its route → "page /path/"."""
+    from django.apps import apps
+
+    app_label, _dot, model_name = object_type.partition(".")
+    model = None
+    if _dot and app_label in apps.app_configs:
+        try:
+            model = apps.get_model(app_label, model_name.split(".")[0])
+        except LookupError:
+            model = None
+    if model is not None:
+        if object_id == "*":
+            return str(_("%(objects)s (list)") % {"objects": model._meta.verbose_name_plural})
+        return f"{model._meta.verbose_name} {object_id}"
+    path = (data or {}).get("path")
+    if isinstance(path, str) and path:
+        return str(_("page %(path)s") % {"path": path})
+    return str(_("page")) if object_id == "*" else f"{object_id}"

@@ -61,3 +61,21 @@ def test_decided_as_an_event_and_as_a_time_read_differently_in_chinese():
     with translation.override("zh-hans"):
         assert render_to_string("_event_label.html", {"action": "decided"}).strip() == "已作出决定"
         assert str(translation.gettext("Decided")) == "决定时间"
+
+
+def test_the_audit_trail_shows_words_not_internal_codes(client, auditor):
+    from core.services import audit_read_record
+
+    audit_read_record(actor=auditor, object_type="approvals.application", object_id="17")
+    audit_read_record(actor=auditor, object_type="core.auditevent", object_id="*")
+    audit_read_record(
+        actor=auditor, object_type="workbench:application", object_id="17", data={"path": "/workbench/applications/17/"}
+    )
+    client.force_login(auditor)
+    client.cookies["django_language"] = "en"
+    html = client.get(reverse("audit:events")).content.decode()
+    body = html.split("</head>", 1)[1]
+    for code in ("auditor.read", "approvals.application", "core.auditevent#", "workbench:application"):
+        assert code not in body, code
+    assert "Read by an auditor" in body and "application 17" in body
+    assert "page /workbench/applications/17/" in body
