@@ -23,6 +23,7 @@ from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import URLPattern, URLResolver, reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django.views import View
 from viewflow.urls import Site
 from viewflow.workflow import STATUS, chart
@@ -217,3 +218,17 @@ def staff_site() -> Site:
             StaffFlowViewset(CommitmentApprovalFlow, icon="verified"),
         ],
     )
+
+
+# viewflow's process and task status labels: its zh_Hans catalogue leaves them empty, so the
+# staff pages showed "New"; named here so our catalogue carries their translations.
+VIEWFLOW_STATUS_LABELS = (
+    pgettext_lazy("STATUS", "Assigned"),
+    pgettext_lazy("STATUS", "Canceled"),
+    pgettext_lazy("STATUS", "Done"),
+    pgettext_lazy("STATUS", "Error"),
+    pgettext_lazy("STATUS", "New"),
+    pgettext_lazy("STATUS", "Revived"),
+    pgettext_lazy("STATUS", "Scheduled"),
+    pgettext_lazy("STATUS", "Started"),
+)

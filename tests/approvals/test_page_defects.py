@@ -79,3 +79,13 @@ def test_the_audit_trail_shows_words_not_internal_codes(client, auditor):
         assert code not in body, code
     assert "Read by an auditor" in body and "application 17" in body
     assert "page /workbench/applications/17/" in body
+
+
+def test_viewflow_status_labels_are_translated():
+    from django.utils import translation
+    from viewflow.workflow.status import PROCESS, STATUS
+
+    with translation.override("zh-hans"):
+        labels = {str(label) for _value, label in [*PROCESS.choices, *STATUS.choices]}
+    assert "New" not in labels and "待办理" in labels
+    assert all(not label.isascii() for label in labels)
