@@ -76,15 +76,8 @@ class CampaignAdminForm(forms.ModelForm):
         fields = ["name", "items", "inspection_due_on", "ratios"]
 
     def clean_ratios(self) -> dict[str, str]:
-        ratios = self.cleaned_data.get("ratios") or {}
-        if not isinstance(ratios, dict):
-            # Valid JSON of another shape (a number, a list): the service reads grade → ratio.
-            raise ValidationError(
-                _("Ratios are given for grades A, B, C and D only, not %(grades)s.") % {"grades": ratios},
-                code="grade_unknown",
-            )
         try:
-            return campaign_services.ratios_clean(ratios)
+            return campaign_services.ratios_clean(self.cleaned_data.get("ratios") or {})
         except DomainError as error:
             raise ValidationError(str(error.message), code=error.code) from None
 

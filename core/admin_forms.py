@@ -54,16 +54,22 @@ def _target_field(model_field: models.Field) -> models.Field:
     return remote.model._meta.get_field(name)
 
 
-class SafeAutocompleteSelect(AutocompleteSelect):
+class _ValidKeysOnly:
+    """An autocomplete widget that re-renders only the submitted values its column can hold."""
+
+    field: models.Field
+
     def optgroups(self, name: str, value: list[Any], attr: Any = None) -> Any:
         target = _target_field(self.field)
-        return super().optgroups(name, [v for v in value if key_is_valid(target, v)], attr)
+        return super().optgroups(name, [v for v in value if key_is_valid(target, v)], attr)  # type: ignore[misc]
 
 
-class SafeAutocompleteSelectMultiple(AutocompleteSelectMultiple):
-    def optgroups(self, name: str, value: list[Any], attr: Any = None) -> Any:
-        target = _target_field(self.field)
-        return super().optgroups(name, [v for v in value if key_is_valid(target, v)], attr)
+class SafeAutocompleteSelect(_ValidKeysOnly, AutocompleteSelect):
+    pass
+
+
+class SafeAutocompleteSelectMultiple(_ValidKeysOnly, AutocompleteSelectMultiple):
+    pass
 
 
 class BoundedModelMultipleChoiceField(forms.ModelMultipleChoiceField):

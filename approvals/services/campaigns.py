@@ -93,6 +93,12 @@ def ratios_clean(ratios: Mapping[str, Any] | None) -> dict[str, str]:
     Errors: ``grade_unknown``, ``ratio_missing``, ``ratio_invalid`` (param ``grade``)."""
     if ratios is None:
         return dict(draw.DEFAULT_RATIOS)
+    if not isinstance(ratios, Mapping):
+        # Valid JSON of another shape (a number, a list) typed into a form: grade → ratio only.
+        raise CampaignError(
+            "grade_unknown",
+            _("Ratios are given for grades A, B, C and D only, not %(grades)s.") % {"grades": ratios},
+        )
     unknown = sorted(str(grade) for grade in ratios if grade not in draw.GRADES)
     if unknown:
         raise CampaignError(
