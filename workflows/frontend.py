@@ -41,8 +41,10 @@ WRITE_URL_NAMES = frozenset(
 )
 
 
-def _visible(queryset: Any, user: User, field: str) -> Any:
-    ids = selectors.application_ids_visible_to(user=user)
+def _visible(queryset: Any, user: User, field: str, ids: Any = ...) -> Any:
+    """``queryset`` narrowed to the applications ``user`` may read (``ids``: already looked up)."""
+    if ids is ...:
+        ids = selectors.application_ids_visible_to(user=user)
     return queryset if ids is None else queryset.filter(**{f"{field}__in": ids})
 
 
@@ -65,17 +67,18 @@ class DashboardView(StaffOnlyMixin, flow_views.DashboardView):
         sorted_nodes, _edges = chart.topsort(self.flow_class)
         nodes = [node for node in sorted_nodes if node.task_type in ["HUMAN", "JOB", "SUBPROCESS"]]
         end_nodes = [node for node in sorted_nodes if node.task_type in ["END"]]
+        tasks = self._tasks()  # the user's departments are looked up once, not once per column
         columns = [
             {
                 "node": node,
                 "node_ref": get_task_ref(node),
-                "tasks": self._tasks().filter(Q(finished__isnull=True) | Q(status=STATUS.ERROR), flow_task=node)[
+                "tasks": tasks.filter(Q(finished__isnull=True) | Q(status=STATUS.ERROR), flow_task=node)[
                     : self.MAX_ROWS
                 ],
             }
             for node in nodes
         ]
-        finished = self._tasks().filter(finished__isnull=False, flow_task__in=end_nodes)[: self.MAX_ROWS]
+        finished = tasks.filter(finished__isnull=False, flow_task__in=end_nodes)[: self.MAX_ROWS]
         # Starting happens on the portal (the enterprise files), never here.
         return super(flow_views.DashboardView, self).get_context_data(
             columns=columns, start_nodes=[], end_nodes=end_nodes, finished=finished, **kwargs
@@ -170,7 +173,11 @@ class StaffFlowViewset(FlowAppViewset):
     def get_context_data(self, request: HttpRequest) -> dict[str, Any]:
         """The menu's inbox and queue counts, narrowed like the pages they link to."""
         context = super().get_context_data(request)
-        return {key: _visible(value, request.user, "process__artifact_object_id") for key, value in context.items()}  # type: ignore[arg-type]
+        ids = selectors.application_ids_visible_to(user=request.user)  # type: ignore[arg-type]
+        return {
+            key: _visible(value, request.user, "process__artifact_object_id", ids)  # type: ignore[arg-type]
+            for key, value in context.items()
+        }
 
 
 class OpenOnOurTaskPage(View):
