@@ -18,6 +18,7 @@ from guardian.models import UserObjectPermission
 
 from approvals.models import Delegation, Department, RoleAssignment
 from approvals.roles import DEPARTMENT_ROLE_PERMISSIONS, StaffRole
+from core.actors import is_working_staff
 from core.models import User
 
 ACCEPT = DEPARTMENT_ROLE_PERMISSIONS[StaffRole.DESK]
@@ -33,10 +34,6 @@ def _check_department_perm(perm: str) -> str:
     return perm.split(".", 1)[1]
 
 
-def _is_working_staff(user: User) -> bool:
-    return bool(user.is_authenticated and user.is_active and getattr(user, "kind", None) == User.Kind.STAFF)
-
-
 def _holder_department_ids(*, perm: str) -> QuerySet[UserObjectPermission]:
     codename = _check_department_perm(perm)
     return UserObjectPermission.objects.filter(
@@ -50,7 +47,7 @@ def _holder_department_ids(*, perm: str) -> QuerySet[UserObjectPermission]:
 def department_ids_for(*, user: User, perm: str, at: datetime.datetime | None = None) -> set[int]:
     """Ids of the departments where ``user`` holds ``perm`` at ``at`` (default now): their own object
     permission, or a running delegation from a colleague who holds it there. One query."""
-    if not _is_working_staff(user):
+    if not is_working_staff(user):
         return set()
     moment = at or timezone.now()
     running_delegation = (
@@ -108,7 +105,7 @@ def user_may_handle_case(*, user: User, department: Department) -> bool:
 
 
 def _has_global(user: User, perm: str) -> bool:
-    return _is_working_staff(user) and user.has_perm(perm)
+    return is_working_staff(user) and user.has_perm(perm)
 
 
 def user_is_auditor(*, user: User) -> bool:
@@ -123,17 +120,9 @@ def user_is_administrator(*, user: User) -> bool:
     return _has_global(user, "approvals.administer")
 
 
-def user_is_credit_office(*, user: User) -> bool:
-    return _has_global(user, "credit.work_credit_office")
-
-
-def user_is_policy_office(*, user: User) -> bool:
-    return _has_global(user, "credit.work_policy_office")
-
-
 def roles_of(*, user: User) -> list[RoleAssignment]:
     """The user's active role assignments (one query), for navigation and the workbench."""
-    if not _is_working_staff(user):
+    if not is_working_staff(user):
         return []
     return list(
         RoleAssignment.objects.filter(user_id=user.pk, revoked_at__isnull=True)
@@ -149,7 +138,7 @@ def user_may_view_application(*, user: User, application: object) -> bool:
     from approvals.models import Application
 
     assert isinstance(application, Application)
-    if not _is_working_staff(user):
+    if not is_working_staff(user):
         return False
     if user_is_auditor(user=user) or user_is_supervisor(user=user):
         return True

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Mapping
 from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from approvals import clock, permissions
-from approvals.models import ApprovalItemVersion, Step
+from approvals.models import Application, ApprovalItemVersion, Step
+from approvals.services.fast_track import fast_track_summary
 from core.models import User
 
 STEP_PERMISSION = {
@@ -98,3 +100,56 @@ def application_ids_visible_to(*, user: User) -> QuerySet[Any] | None:
         .values("pk")
         .distinct()
     )
+
+
+def application_page(
+    application: Application, *, labels: Mapping[str, Any], today: datetime.date | None = None
+) -> dict[str, Any]:
+    """What every page about one application shows: facts, clock, steps, opinions, history.
+
+    ``labels`` names the form's fields (the filing form's labels) for the facts table."""
+    calendar = clock.calendar_load()
+    today = today or timezone.localdate()
+    steps = list(application.steps.select_related("department", "claimed_by").order_by("opened_at", "id"))
+    for step in steps:
+        step.band = (
+            clock.warning_band(step.due_on, today=today, calendar=calendar) if step.closed_at is None else "none"
+        )
+        step.days_left = (
+            clock.working_days_left(step.due_on, today=today, calendar=calendar)
+            if step.due_on and step.closed_at is None
+            else None
+        )
+    deadline_band = (
+        clock.warning_band(application.deadline, today=today, calendar=calendar) if application.is_open else "none"
+    )
+    days_left = (
+        clock.working_days_left(application.deadline, today=today, calendar=calendar)
+        if application.deadline and application.is_open
+        else None
+    )
+    return {
+        "application": application,
+        "form_items": [(labels.get(key, key), value) for key, value in application.form_data.items()],
+        "steps": steps,
+        "deadline_band": deadline_band,
+        "days_left": days_left,
+        "fast_track": fast_track_summary(application),
+        "materials": application.materials.select_related("required_material").order_by("uploaded_at", "id"),
+        "opinions": application.opinions.select_related("department", "reviewer").order_by("department__code"),
+        "events": application.events.select_related("actor", "department").order_by("at", "id"),
+        "clock_events": application.clock_events.select_related("actor", "approver").order_by("at", "id"),
+        "supplements": application.supplements.select_related("department").order_by("requested_at", "id"),
+        "certificate": getattr(application, "certificate", None)
+        if application.status == Application.Status.APPROVED
+        else None,
+        "decision": getattr(application, "decision", None) if application.decided_at else None,
+        "commitment": getattr(application, "commitment", None)
+        if application.route == Application.Route.COMMITMENT
+        else None,
+        "inspection_tasks": application.inspection_tasks.select_related("department").prefetch_related(
+            "rectifications", "inspections"
+        )
+        if application.route == Application.Route.COMMITMENT
+        else [],
+    }

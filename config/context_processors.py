@@ -29,7 +29,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             items.append({"label": _("E-supervision"), "url": reverse("workbench:supervision"), "key": "supervision"})
         if credit_permissions.user_is_credit_office(user=user):
             items.append({"label": _("Credit office"), "url": reverse("credit_office:home"), "key": "credit_office"})
-        if permissions.user_is_policy_office(user=user):
+        if credit_permissions.user_is_policy_office(user=user):
             items.append({"label": _("Policy office"), "url": reverse("policy_office:home"), "key": "policy_office"})
         if permissions.user_is_auditor(user=user):
             items.append({"label": _("Auditor console"), "url": reverse("audit:home"), "key": "audit"})

@@ -30,11 +30,12 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG el
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
-    # Ours, bottom layer first: core ← credit ← approvals ← workflows.
+    # Ours, bottom layer first: core ← credit ← approvals ← workflows ← web.
     "core",
     "credit",
     "approvals",
     "workflows",
+    "web",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db import models
 
+from core.actors import real_actor
 from core.models import AuditEvent, User
 
 
@@ -18,7 +19,7 @@ def audit_event_record(
     system itself (timers, commands run without a user).
     """
     return AuditEvent.objects.create(
-        actor=actor if actor is not None and actor.is_authenticated else None,
+        actor=real_actor(actor),
         action=action,
         object_type=obj._meta.label_lower,
         object_id=str(obj.pk),

@@ -21,6 +21,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.actors import real_actor
 from core.exceptions import DomainError
 from core.models import User
 from core.services import audit_event_record
@@ -44,10 +45,6 @@ from credit.uscc import InvalidUSCCError, uscc_validate
 
 class LedgerError(DomainError):
     pass
-
-
-def _real_user(actor: User | None) -> User | None:
-    return actor if actor is not None and actor.is_authenticated else None
 
 
 # --- catalogue ------------------------------------------------------------------------------------
@@ -226,8 +223,8 @@ def credit_entry_append(
         value = 0
     elif value and kind.default_points and (value > 0) != (kind.default_points > 0):
         raise LedgerError("points_sign_mismatch", _("The points must have the same sign as the kind's default."))
-    recorder = _real_user(recorded_by) if recorded_by is not None else _real_user(actor)
-    approver = _real_user(approved_by)
+    recorder = real_actor(recorded_by) if recorded_by is not None else real_actor(actor)
+    approver = real_actor(approved_by)
     if approver is not None and recorder is not None and approver.pk == recorder.pk:
         raise LedgerError("four_eyes", _("The person who proposed an entry cannot approve it."))
     with transaction.atomic():
@@ -650,7 +647,7 @@ def ledger_import_csv(
         try:
             with transaction.atomic():
                 batch = ImportBatch.objects.create(
-                    file_name=file_name[:200], file_sha256=digest, authority=authority, imported_by=_real_user(actor)
+                    file_name=file_name[:200], file_sha256=digest, authority=authority, imported_by=real_actor(actor)
                 )
         except IntegrityError:  # the same file, imported concurrently
             return ImportReport(batch=ImportBatch.objects.get(file_sha256=digest), already_imported=True)

@@ -5,19 +5,21 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.actors import is_working_staff
+
 CREDIT_OFFICE = "credit.work_credit_office"
 CREDIT_AUDIT = "credit.audit_credit"
-
-
-def _working_staff(user: Any) -> bool:
-    return bool(
-        user is not None and user.is_authenticated and user.is_active and getattr(user, "kind", None) == "staff"
-    )
+POLICY_OFFICE = "credit.work_policy_office"
+PUBLISH_POLICY = "credit.publish_policyversion"
 
 
 def user_is_credit_office(*, user: Any) -> bool:
-    return _working_staff(user) and user.has_perm(CREDIT_OFFICE)
+    return is_working_staff(user) and user.has_perm(CREDIT_OFFICE)
 
 
 def user_is_credit_auditor(*, user: Any) -> bool:
-    return _working_staff(user) and user.has_perm(CREDIT_AUDIT)
+    return is_working_staff(user) and user.has_perm(CREDIT_AUDIT)
+
+
+def user_is_policy_office(*, user: Any) -> bool:
+    return is_working_staff(user) and user.has_perm(POLICY_OFFICE)

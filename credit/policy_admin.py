@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.admin_forms import ModelAdmin, TabularInline
 from core.exceptions import DomainError
-from credit import policies, policy_selectors, policy_services
+from credit import permissions, policies, policy_selectors, policy_services
 from credit.policy_models import (
     ConstructionProject,
     Disbursement,
@@ -202,7 +202,7 @@ class PolicyVersionAdmin(ModelAdmin):
         return False
 
     def has_publish_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm(policy_selectors.PUBLISH_POLICY)
+        return request.user.has_perm(permissions.PUBLISH_POLICY)
 
     def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
         try:

@@ -23,6 +23,9 @@ from core.audit import register_action_labels
 from core.models import AppendOnlyModel
 from credit import policies
 
+# The subject type of a deposit decision about a construction project (EligibilityDecision.source_type).
+SUBJECT_CONSTRUCTION_PROJECT = "construction_project"
+
 
 class PolicyKind(models.TextChoices):
     LOAN_GUARANTEE = policies.LOAN_GUARANTEE, _("Loan guarantee (贷款担保)")

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -18,12 +18,14 @@ from core.models import AuditEvent
 from credit import ledger_selectors, policies, scoring
 from credit.ledger_models import CreditEntryKind, LedgerEntry
 from credit.models import Enterprise
-from credit.permissions import _working_staff
 from credit.policy_models import (
     OPEN_APPLICATION_STATUSES,
+    SUBJECT_CONSTRUCTION_PROJECT,
     ApplicationStatus,
+    ConstructionProject,
     DecisionPurpose,
     DepositTier,
+    Disbursement,
     EligibilityDecision,
     Policy,
     PolicyApplication,
@@ -31,16 +33,6 @@ from credit.policy_models import (
     PolicyVersion,
     PolicyVersionStatus,
 )
-
-# The global permission of the policy office group (approvals.roles grants it; credit cannot
-# import approvals, so the string is checked here directly).
-POLICY_OFFICE = "credit.work_policy_office"
-PUBLISH_POLICY = "credit.publish_policyversion"
-
-
-def user_is_policy_office(*, user: Any) -> bool:
-    return _working_staff(user) and user.has_perm(POLICY_OFFICE)
-
 
 # --- the inputs of a check ------------------------------------------------------------------------
 
@@ -629,3 +621,34 @@ def replay_problem_text(problem: ReplayProblem) -> str:
     message = REPLAY_PROBLEMS.get(problem.code)
     text = str(message) if message is not None else problem.code
     return f"{text} ({problem.detail})" if problem.detail else text
+
+
+def latest_deposit_decisions(projects: Iterable[ConstructionProject]) -> dict[int, EligibilityDecision]:
+    """The latest deposit decision of each project (one query)."""
+    ids = {str(project.pk): project.pk for project in projects}
+    latest: dict[int, EligibilityDecision] = {}
+    if not ids:
+        return latest
+    decisions = EligibilityDecision.objects.filter(
+        purpose=DecisionPurpose.DEPOSIT_WAIVER,
+        source_type=SUBJECT_CONSTRUCTION_PROJECT,
+        source_id__in=list(ids),
+    ).order_by("-created_at", "-id")
+    for decision in decisions:
+        latest.setdefault(ids[decision.source_id], decision)
+    return latest
+
+
+def project_deposit_decisions(project: ConstructionProject) -> QuerySet[EligibilityDecision]:
+    return EligibilityDecision.objects.filter(
+        purpose=DecisionPurpose.DEPOSIT_WAIVER,
+        source_type=SUBJECT_CONSTRUCTION_PROJECT,
+        source_id=str(project.pk),
+    ).order_by("-created_at", "-id")
+
+
+def applications_with_details(applications: QuerySet[PolicyApplication]) -> QuerySet[PolicyApplication]:
+    """Applications with everything a list row shows, in a constant number of queries."""
+    return applications.select_related(
+        "enterprise", "policy", "policy_version", "eligibility", "grant", "decided_by"
+    ).prefetch_related(Prefetch("grant__disbursements", queryset=Disbursement.objects.order_by("number")))

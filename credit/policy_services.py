@@ -29,13 +29,15 @@ from django.db.models import F, Max
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.actors import real_actor
 from core.exceptions import DomainError
 from core.models import User
 from core.services import audit_event_record
-from credit import policies, policy_selectors, scoring
+from credit import permissions, policies, policy_selectors, scoring
 from credit.models import Enterprise
 from credit.policy_models import (
     APPLICATION_KINDS,
+    SUBJECT_CONSTRUCTION_PROJECT,
     ApplicationStatus,
     ConstructionProject,
     DecisionPurpose,
@@ -57,14 +59,9 @@ class PolicyError(DomainError):
 
 # Subject types this module writes itself (others come from the callers, e.g. "application").
 SUBJECT_POLICY_APPLICATION = "policy_application"
-SUBJECT_CONSTRUCTION_PROJECT = "construction_project"
 
 _CODE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 _MAX_MONEY = Decimal("99999999999999.99")
-
-
-def _real_user(actor: User | None) -> User | None:
-    return actor if actor is not None and actor.is_authenticated else None
 
 
 def _text(value: str | None, *, code: str, message: Any, max_length: int, required: bool = True) -> str:
@@ -125,7 +122,7 @@ def _require_perm(actor: User | None, perm: str) -> None:
 
 
 def _require_policy_office(actor: User) -> None:
-    if not policy_selectors.user_is_policy_office(user=actor):
+    if not permissions.user_is_policy_office(user=actor):
         raise PolicyError("not_policy_office", _("Only the policy office may do this."))
 
 
@@ -222,7 +219,7 @@ def policy_create(
         except IntegrityError:
             raise PolicyError("code_taken", _("A policy with this code exists.")) from None
         PolicyVersion.objects.create(
-            policy=policy, number=1, conditions=conditions, benefits=benefits, created_by=_real_user(actor)
+            policy=policy, number=1, conditions=conditions, benefits=benefits, created_by=real_actor(actor)
         )
         audit_event_record(actor=actor, action="credit.policy_created", obj=policy, data={"code": code, "kind": kind})
     return policy
@@ -315,7 +312,7 @@ def policy_version_draft_create(
             conditions=source.conditions if source else [],
             benefits=source.benefits if source else {},
             note="",
-            created_by=_real_user(actor),
+            created_by=real_actor(actor),
         )
         audit_event_record(
             actor=actor,
@@ -361,7 +358,7 @@ def policy_version_publish(*, actor: User | None, version: PolicyVersion) -> Pol
     Errors: ``not_authorised`` (needs ``credit.publish_policyversion``), ``version_not_draft``,
     ``conditions_invalid``, ``benefits_invalid``.
     """
-    _require_perm(actor, policy_selectors.PUBLISH_POLICY)
+    _require_perm(actor, permissions.PUBLISH_POLICY)
     with transaction.atomic():
         # Lock order: the policy, then its versions. Two publishers of one policy serialise here.
         policy = Policy.objects.select_for_update().get(pk=version.policy_id)
@@ -382,7 +379,7 @@ def policy_version_publish(*, actor: User | None, version: PolicyVersion) -> Pol
         updated = PolicyVersion.objects.filter(pk=locked.pk, status=PolicyVersionStatus.DRAFT).update(
             status=PolicyVersionStatus.PUBLISHED,
             published_at=now,
-            published_by=_real_user(actor),
+            published_by=real_actor(actor),
             content_digest=digest,
         )
         if updated != 1:  # cannot happen under the row lock; refuse rather than publish twice
@@ -459,7 +456,7 @@ def _decision_record(
         deposit_rate=deposit.rate if deposit else None,
         deposit_amount=deposit.amount if deposit else None,
         input_digest=policies.digest(document),
-        actor=_real_user(actor),
+        actor=real_actor(actor),
     )
     with transaction.atomic():
         decision.save(force_insert=True)
@@ -644,7 +641,7 @@ def construction_project_register(
 
     Errors: ``not_member``, ``name_required``, ``amount_invalid``, ``base_invalid``.
     """
-    if not policy_selectors.user_is_policy_office(user=actor):
+    if not permissions.user_is_policy_office(user=actor):
         _require_member(actor, enterprise)
     name = _text(name, code="name_required", message=_("The project name is required."), max_length=200)
     reference = _text(reference, code="reference_too_long", message="", max_length=100, required=False)
@@ -659,7 +656,7 @@ def construction_project_register(
             reference=reference,
             contract_amount=amount,
             wage_deposit_base=base,
-            registered_by=_real_user(actor),
+            registered_by=real_actor(actor),
         )
         audit_event_record(
             actor=actor,

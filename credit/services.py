@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.actors import real_actor
 from core.exceptions import DomainError
 from core.models import User
 from core.services import audit_event_record
@@ -80,7 +81,7 @@ def enterprise_register(
             legal_representative=clean_rep,
             effective_on=effective_on or timezone.localdate(),
             reason=str(_("Registered")),
-            recorded_by=actor if actor is not None and actor.is_authenticated else None,
+            recorded_by=real_actor(actor),
         )
         audit_event_record(
             actor=actor, action="enterprise.registered", obj=enterprise, data={"uscc": code, "name": clean_name}

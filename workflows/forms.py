@@ -189,3 +189,8 @@ class SupplementAnswerForm(forms.Form):
 
 class WithdrawForm(forms.Form):
     reason = forms.CharField(label=_("Reason (optional)"), required=False, max_length=1000)
+
+
+def application_field_labels() -> dict[str, Any]:
+    """The filing form's label of each stored form-data field, for the facts table of a case."""
+    return {name: ApplicationForm.base_fields[name].label for name in ApplicationForm.FORM_DATA_FIELDS}

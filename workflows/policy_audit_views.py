@@ -22,8 +22,8 @@ from approvals.permissions import user_is_auditor
 from core.audit_reads import audit_read_mark
 from credit import policies, policy_selectors
 from credit.policy_models import EligibilityDecision
+from web.policy_display import decision_views
 from workflows.policy_forms import DecisionFilterForm
-from workflows.policy_views import decision_views
 
 PAGE_SIZE = 50
 OBJECT_TYPE = "credit.eligibilitydecision"

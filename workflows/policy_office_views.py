@@ -3,7 +3,7 @@
 refuse with reasons: the service and the flow step in one transaction), grants with their
 disbursements, and construction projects with their deposit decisions.
 
-Only users of the policy office (``approvals.permissions.user_is_policy_office``); anyone else 404.
+Only users of the policy office (``credit.permissions.user_is_policy_office``); anyone else 404.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from approvals.permissions import user_is_policy_office
 from core.exceptions import DomainError
 from credit import policy_selectors, policy_services
+from credit.permissions import user_is_policy_office
 from credit.policy_models import (
     ApplicationStatus,
     ConstructionProject,
@@ -30,17 +30,10 @@ from credit.policy_models import (
     PolicyGrant,
     PolicyKind,
 )
+from web.forms import form_error
+from web.policy_display import benefit_texts, condition_texts, decision_views, project_context
 from workflows import policy_actions
 from workflows.policy_forms import ApproveForm, DisbursementForm, RefuseForm
-from workflows.policy_views import (
-    applications_with_details,
-    benefit_texts,
-    condition_texts,
-    decision_views,
-    form_error,
-    latest_deposit_decisions,
-    project_context,
-)
 
 PAGE_SIZE = 30
 
@@ -81,7 +74,7 @@ _APPROVE_FIELDS = {
 def review(request: HttpRequest, pk: int) -> HttpResponse:
     """Approve (amount and term within the policy's caps) or refuse with reasons."""
     _require_policy_office(request)
-    application = get_object_or_404(applications_with_details(PolicyApplication.objects.all()), pk=pk)
+    application = get_object_or_404(policy_selectors.applications_with_details(PolicyApplication.objects.all()), pk=pk)
     pending = application.status == ApplicationStatus.PENDING_REVIEW
     action = request.POST.get("action", "") if request.method == "POST" else ""
     approve_form = ApproveForm(
@@ -208,7 +201,7 @@ def project_list(request: HttpRequest) -> HttpResponse:
     _require_policy_office(request)
     projects = ConstructionProject.objects.select_related("enterprise").order_by("-created_at", "-id")
     page = Paginator(projects, PAGE_SIZE).get_page(request.GET.get("page"))
-    latest = latest_deposit_decisions(page)
+    latest = policy_selectors.latest_deposit_decisions(page)
     texts = decision_views(list(latest.values()))
     for project in page:
         decision = latest.get(project.pk)

@@ -9,193 +9,39 @@ the auditor's screens too (``policy_office_views``, ``policy_audit_views``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Prefetch, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.exceptions import DomainError
-from credit import policies, policy_selectors, policy_services
+from credit import policy_selectors, policy_services
 from credit.models import Enterprise
 from credit.policy_models import (
     APPLICATION_KINDS,
     OPEN_APPLICATION_STATUSES,
     ApplicationStatus,
     ConstructionProject,
-    DecisionPurpose,
-    Disbursement,
     EligibilityDecision,
     PolicyApplication,
     PolicyKind,
     PolicyVersion,
 )
 from credit.selectors import enterprises_for_user
+from web.forms import form_error
+from web.policy_display import benefit_texts, condition_texts, decision_views, project_context
 from workflows import policy_actions
 from workflows.policy_forms import PolicyApplyForm, ProjectForm
 
 PAGE_SIZE = 20
-
-# --- display helpers (shared with the policy office and the auditor) -----------------------------
-
-CONDITION_TEXTS: dict[str, Any] = {
-    policies.MIN_GRADE: gettext_lazy("Credit grade %(grade)s or better"),
-    policies.MIN_SCORE: gettext_lazy("A credit score of at least %(score)s"),
-    policies.NO_ACTIVE_SERIOUS: gettext_lazy("No serious dishonesty entry in force"),
-    policies.NO_SERIOUS_WITHIN_YEARS: gettext_lazy("No serious dishonesty entry within the last %(years)s years"),
-    policies.NO_FALSE_COMMITMENT_UNREPAIRED: gettext_lazy("No false commitment on record unless repaired"),
-    policies.NO_RECTIFICATION_OVERDUE: gettext_lazy("No overdue rectification order"),
-    policies.NO_COURT_DISHONEST_DEBTOR: gettext_lazy("Not listed as a dishonest judgement debtor"),
-    policies.NO_WAGE_ARREARS_WITHIN_MONTHS: gettext_lazy("No wage arrears within the last %(months)s months"),
-    policies.NO_KIND_WITHIN_MONTHS: gettext_lazy("No entry of the kinds %(kinds)s within the last %(months)s months"),
-}
-
-
-def _percent(value: Any) -> str:
-    number = policies.decimal_or_none(value)
-    return "?" if number is None else format((number * 100).normalize(), "f")
-
-
-def _yuan(value: Any) -> str:
-    number = policies.decimal_or_none(value)
-    return "?" if number is None else f"{number.quantize(policies.CENT):,}"
-
-
-def condition_texts(conditions: Iterable[Mapping[str, Any]]) -> list[str]:
-    """The decision table of a policy version as sentences."""
-    texts = []
-    for condition in conditions:
-        message = CONDITION_TEXTS.get(str(condition.get("type")))
-        if message is None:
-            texts.append(str(condition.get("type")))
-            continue
-        values = dict(condition)
-        if "kind_codes" in values:
-            values["kinds"] = ", ".join(values["kind_codes"])
-        try:
-            texts.append(str(message) % values)
-        except (KeyError, TypeError, ValueError):
-            texts.append(str(message))
-    return texts
-
-
-def benefit_texts(kind: str, benefits: Mapping[str, Any]) -> list[str]:
-    """The benefit parameters of a policy version as sentences."""
-    texts: list[str] = []
-    if "guarantee_cap" in benefits:
-        texts.append(_("Guarantee of up to %(amount)s yuan") % {"amount": _yuan(benefits["guarantee_cap"])})
-    if "fee_rate" in benefits:
-        texts.append(_("Guarantee fee %(percent)s%% a year") % {"percent": _percent(benefits["fee_rate"])})
-    if "subsidy_rate" in benefits:
-        texts.append(
-            _("%(percent)s%% of the loan interest subsidised") % {"percent": _percent(benefits["subsidy_rate"])}
-        )
-    if "max_amount" in benefits:
-        texts.append(_("Subsidy of up to %(amount)s yuan") % {"amount": _yuan(benefits["max_amount"])})
-    if "max_term_months" in benefits:
-        texts.append(_("Term of up to %(months)s months") % {"months": benefits["max_term_months"]})
-    if "instalments" in benefits:
-        texts.append(_("Paid in up to %(n)s instalments") % {"n": benefits["instalments"]})
-    if "deposit_rates" in benefits:
-        rates = ", ".join(f"{grade} {_percent(rate)}%" for grade, rate in sorted(benefits["deposit_rates"].items()))
-        texts.append(_("Wage deposit by credit grade (share of the wage-deposit base): %(rates)s") % {"rates": rates})
-    if benefits.get("wage_arrears_full_within_months"):
-        texts.append(
-            _("Full deposit after wage arrears within the last %(months)s months")
-            % {"months": benefits["wage_arrears_full_within_months"]}
-        )
-    if "item_codes" in benefits:
-        texts.append(_("Approval items: %(codes)s") % {"codes": ", ".join(benefits["item_codes"])})
-    privileges = benefits.get("privileges") or {}
-    if privileges.get("promised_days_reduction"):
-        texts.append(
-            _("Promised time limit shortened by %(days)s working days")
-            % {"days": privileges["promised_days_reduction"]}
-        )
-    if privileges.get("allow_missing_secondary"):
-        texts.append(_("May be accepted with secondary materials missing"))
-    return texts
-
-
-@dataclass
-class DecisionView:
-    """A stored decision with its reasons and hints as text in the current language."""
-
-    decision: EligibilityDecision
-    reasons: list[str] = field(default_factory=list)
-    hints: list[str] = field(default_factory=list)
-
-    @property
-    def deposit_percent(self) -> str:
-        rate = self.decision.deposit_rate
-        return "" if rate is None else _percent(str(rate))
-
-
-def decision_views(decisions: Sequence[EligibilityDecision | None]) -> dict[int, DecisionView]:
-    """Reasons and hints of many decisions at once: two translations of all their issues together,
-    so that a list costs the same number of queries (the entry-kind labels) whatever its length."""
-    present = [d for d in decisions if d is not None]
-    reasons = policy_selectors.issue_texts([issue for d in present for issue in d.reasons])
-    hints = policy_selectors.issue_texts([issue for d in present for issue in d.hints], hints=True)
-    views: dict[int, DecisionView] = {}
-    r = h = 0
-    for decision in present:
-        views[decision.pk] = DecisionView(
-            decision,
-            reasons[r : r + len(decision.reasons)],
-            hints[h : h + len(decision.hints)],
-        )
-        r += len(decision.reasons)
-        h += len(decision.hints)
-    return views
-
-
-def latest_deposit_decisions(projects: Iterable[ConstructionProject]) -> dict[int, EligibilityDecision]:
-    """The latest deposit decision of each project (one query)."""
-    ids = {str(project.pk): project.pk for project in projects}
-    latest: dict[int, EligibilityDecision] = {}
-    if not ids:
-        return latest
-    decisions = EligibilityDecision.objects.filter(
-        purpose=DecisionPurpose.DEPOSIT_WAIVER,
-        source_type=policy_services.SUBJECT_CONSTRUCTION_PROJECT,
-        source_id__in=list(ids),
-    ).order_by("-created_at", "-id")
-    for decision in decisions:
-        latest.setdefault(ids[decision.source_id], decision)
-    return latest
-
-
-def project_deposit_decisions(project: ConstructionProject) -> QuerySet[EligibilityDecision]:
-    return EligibilityDecision.objects.filter(
-        purpose=DecisionPurpose.DEPOSIT_WAIVER,
-        source_type=policy_services.SUBJECT_CONSTRUCTION_PROJECT,
-        source_id=str(project.pk),
-    ).order_by("-created_at", "-id")
-
-
-def form_error(form: forms.Form, exc: DomainError, fields: Mapping[str, str] | None = None) -> None:
-    field_name = (fields or {}).get(exc.code)
-    form.add_error(field_name, forms.ValidationError(exc.message, code=exc.code))
-
-
-def applications_with_details(applications: QuerySet[PolicyApplication]) -> QuerySet[PolicyApplication]:
-    """Applications with everything a list row shows, in a constant number of queries."""
-    return applications.select_related(
-        "enterprise", "policy", "policy_version", "eligibility", "grant", "decided_by"
-    ).prefetch_related(Prefetch("grant__disbursements", queryset=Disbursement.objects.order_by("number")))
-
 
 # --- enterprise portal ------------------------------------------------------------------------------
 
@@ -209,7 +55,9 @@ def _enterprises(request: HttpRequest) -> list[Enterprise]:
 def _own_application(request: HttpRequest, pk: int) -> PolicyApplication:
     enterprises = _enterprises(request)
     application = (
-        applications_with_details(PolicyApplication.objects.filter(enterprise__in=enterprises)).filter(pk=pk).first()
+        policy_selectors.applications_with_details(PolicyApplication.objects.filter(enterprise__in=enterprises))
+        .filter(pk=pk)
+        .first()
     )
     if application is None:
         raise Http404
@@ -347,7 +195,7 @@ def policy_apply(request: HttpRequest, policy_pk: int) -> HttpResponse:
 @require_GET
 def application_list(request: HttpRequest) -> HttpResponse:
     enterprises = _enterprises(request)
-    applications = applications_with_details(
+    applications = policy_selectors.applications_with_details(
         PolicyApplication.objects.filter(enterprise__in=enterprises).order_by("-submitted_at", "-id")
     )
     page = Paginator(applications, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -394,7 +242,7 @@ def project_list(request: HttpRequest) -> HttpResponse:
         .order_by("-created_at", "-id")
     )
     page = Paginator(projects, PAGE_SIZE).get_page(request.GET.get("page"))
-    latest = latest_deposit_decisions(page)
+    latest = policy_selectors.latest_deposit_decisions(page)
     texts = decision_views(list(latest.values()))
     for project in page:
         decision = latest.get(project.pk)
@@ -439,12 +287,6 @@ def project_register(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("The project is registered and its wage deposit decided."))
             return HttpResponseRedirect(reverse("policies:project", args=[project.pk]))
     return render(request, "policies/project_form.html", {"form": form}, status=400 if form.errors else 200)
-
-
-def project_context(project: ConstructionProject) -> dict[str, Any]:
-    decisions = list(project_deposit_decisions(project).select_related("policy_version__policy"))
-    texts = decision_views(decisions)
-    return {"project": project, "decisions": [texts[d.pk] for d in decisions]}
 
 
 @login_required

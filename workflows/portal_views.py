@@ -19,14 +19,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from approvals import clock
+from approvals import clock, selectors
 from approvals.models import Application, ApprovalItemVersion, SupplementNotice
 from approvals.services import applications as services
 from core.exceptions import DomainError
 from credit import selectors as credit_selectors
 from workflows import actions
 from workflows import forms as wf_forms
-from workflows.views import application_context
 
 PAGE_SIZE = 20
 
@@ -157,7 +156,7 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def _detail_context(
     application: Application, *, answer_form: wf_forms.SupplementAnswerForm | None = None
 ) -> dict[str, Any]:
-    context = application_context(application)
+    context = selectors.application_page(application, labels=wf_forms.application_field_labels())
     open_notice = application.supplements.filter(answered_at__isnull=True).first()
     context["open_notice"] = open_notice
     if open_notice is not None and answer_form is None:

@@ -16,7 +16,6 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views import View
@@ -24,10 +23,9 @@ from django.views.decorators.http import require_POST
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
-from approvals import clock, permissions, selectors
+from approvals import permissions, selectors
 from approvals.models import Application, Department
 from approvals.services import applications as services
-from approvals.services import fast_track
 from core.audit_reads import audit_read_mark
 from core.exceptions import DomainError
 from core.models import User
@@ -52,58 +50,6 @@ def _may_see_task(user: User, task: Task) -> bool:
     return permissions.user_may_act_for_department(user=user, perm=task.owner_permission, department=_department(task))
 
 
-def application_context(application: Application, *, today: Any = None) -> dict[str, Any]:
-    """What every page about one application shows: facts, clock, steps, opinions, history."""
-    calendar = clock.calendar_load()
-    today = today or timezone.localdate()
-    steps = list(application.steps.select_related("department", "claimed_by").order_by("opened_at", "id"))
-    for step in steps:
-        step.band = (
-            clock.warning_band(step.due_on, today=today, calendar=calendar) if step.closed_at is None else "none"
-        )
-        step.days_left = (
-            clock.working_days_left(step.due_on, today=today, calendar=calendar)
-            if step.due_on and step.closed_at is None
-            else None
-        )
-    deadline_band = (
-        clock.warning_band(application.deadline, today=today, calendar=calendar) if application.is_open else "none"
-    )
-    days_left = (
-        clock.working_days_left(application.deadline, today=today, calendar=calendar)
-        if application.deadline and application.is_open
-        else None
-    )
-    labels = {
-        name: wf_forms.ApplicationForm.base_fields[name].label for name in wf_forms.ApplicationForm.FORM_DATA_FIELDS
-    }
-    return {
-        "application": application,
-        "form_items": [(labels.get(key, key), value) for key, value in application.form_data.items()],
-        "steps": steps,
-        "deadline_band": deadline_band,
-        "days_left": days_left,
-        "fast_track": fast_track.fast_track_summary(application),
-        "materials": application.materials.select_related("required_material").order_by("uploaded_at", "id"),
-        "opinions": application.opinions.select_related("department", "reviewer").order_by("department__code"),
-        "events": application.events.select_related("actor", "department").order_by("at", "id"),
-        "clock_events": application.clock_events.select_related("actor", "approver").order_by("at", "id"),
-        "supplements": application.supplements.select_related("department").order_by("requested_at", "id"),
-        "certificate": getattr(application, "certificate", None)
-        if application.status == Application.Status.APPROVED
-        else None,
-        "decision": getattr(application, "decision", None) if application.decided_at else None,
-        "commitment": getattr(application, "commitment", None)
-        if application.route == Application.Route.COMMITMENT
-        else None,
-        "inspection_tasks": application.inspection_tasks.select_related("department").prefetch_related(
-            "rectifications", "inspections"
-        )
-        if application.route == Application.Route.COMMITMENT
-        else [],
-    }
-
-
 @method_decorator(login_required, name="dispatch")
 class TaskPage(View):
     """One human step. Works under viewflow's frontend (``request.activation`` set, lock held) and
@@ -123,7 +69,7 @@ class TaskPage(View):
         application = task.process.application if hasattr(task.process, "application") else None
         if application is None:
             application = Application.objects.get(pk=task.process.artifact_object_id)
-        context = application_context(application)
+        context = selectors.application_page(application, labels=wf_forms.application_field_labels())
         context.update(
             {
                 "task": task,
@@ -293,7 +239,7 @@ def _staff_application(request: HttpRequest, pk: int) -> Application:
 def staff_application(request: HttpRequest, pk: int) -> HttpResponse:
     application = _staff_application(request, pk)
     audit_read_mark(request, object_type="approvals.application", object_id=str(application.pk))
-    context = application_context(application)
+    context = selectors.application_page(application, labels=wf_forms.application_field_labels())
     context["clock_forms"] = _clock_forms(application)
     context["acting_departments"] = _acting_departments(request.user, application)
     context["workable_steps"] = [

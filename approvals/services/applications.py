@@ -38,6 +38,7 @@ from approvals.models import (
     SupplementNotice,
 )
 from approvals.services import fast_track
+from core.actors import real_actor
 from core.exceptions import DomainError
 from core.models import User
 from core.uploads import CheckedUpload, upload_check, upload_store_name
@@ -73,7 +74,7 @@ def _event(
 ) -> ApplicationEvent:
     return ApplicationEvent.objects.create(
         application=application,
-        actor=actor if actor is not None and actor.is_authenticated else None,
+        actor=real_actor(actor),
         action=action,
         from_status=from_status,
         to_status=to_status,
