@@ -63,10 +63,10 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # viewflow's staff frontend under /staff/ (wired by hand: VIEWFLOW["AUTOREGISTER"] is off).
-    "workflows.frontend.StaffAreaMiddleware",
+    "web.staff.site.StaffAreaMiddleware",
     "viewflow.middleware.SiteMiddleware",
     "viewflow.middleware.HotwireTurboMiddleware",
-    "workflows.audit_reads.AuditorReadMiddleware",  # one auditor.read per successful read; needs request.user
+    "web.audit_reads.AuditorReadMiddleware",  # one auditor.read per successful read; needs request.user
     # Last, as django-axes requires: it inspects the result of the authentication attempt.
     "axes.middleware.AxesMiddleware",
 ]
@@ -137,7 +137,7 @@ AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_MINUTES", 30, minimum=1) / 60  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
-AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_IPWARE_PROXY_COUNT = env_int("AXES_PROXY_COUNT", 0, minimum=0) or None
 AXES_IPWARE_META_PRECEDENCE_ORDER = (
     ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if AXES_IPWARE_PROXY_COUNT else ["REMOTE_ADDR"]

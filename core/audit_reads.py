@@ -1,7 +1,7 @@
 """What a request read, declared by the view, so one place can log an auditor's reads.
 
 A view calls ``audit_read_mark(request, ...)`` with the object it showed; the auditor-read
-middleware (``workflows.audit_reads``) writes one ``auditor.read`` event for every successful GET
+middleware (``web.audit_reads``) writes one ``auditor.read`` event for every successful GET
 (or HEAD) by an auditor, with the marked object or, when the view marked nothing, the object its
 URL names. A request of another method is recorded only when its view marked a read (the
 eligibility replay is a POST). Views mark unconditionally: the kernel knows nothing of roles, it

@@ -14,7 +14,7 @@ from django.utils import translation
 )
 def test_days_left_renders_overdue_and_remaining_days(days, english):
     with translation.override("en"):
-        assert english in render_to_string("_days_left.html", {"days": days})
+        assert english in render_to_string("_partials/days_left.html", {"days": days})
     with translation.override("zh-hans"):
-        rendered = render_to_string("_days_left.html", {"days": days})
+        rendered = render_to_string("_partials/days_left.html", {"days": days})
     assert str(abs(days)) in rendered and "working" not in rendered

@@ -15,10 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
-from django.views import View
 from viewflow import this
 from viewflow.workflow import flow, lock
 
@@ -26,19 +23,7 @@ from approvals import permissions
 from approvals.models import Application, InspectionTask, RectificationOrder
 from approvals.services import supervision as services
 from workflows.models import ApplicationProcess
-from workflows.nodes import due_moment
-
-
-class OpenInspectionPage(View):
-    """The frontend's task URL: the inspection page records, locks and routes together."""
-
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not (request.user.is_authenticated and request.user.is_bureau_staff):
-            raise Http404
-        task = InspectionTask.objects.filter(flow_task_id=kwargs["task_pk"]).only("pk").first()
-        if task is None:
-            raise Http404
-        return HttpResponseRedirect(reverse("supervision:task", args=[task.pk]), status=303)
+from workflows.nodes import OpenInspectionPage, due_moment
 
 
 class InspectionNode(flow.View):

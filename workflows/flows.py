@@ -20,9 +20,8 @@ from viewflow.workflow import flow, lock
 from approvals import permissions
 from approvals.models import Application, Department, Step
 from approvals.services import applications as services
-from workflows import frontend as views
 from workflows.models import ApplicationProcess
-from workflows.nodes import DepartmentTask, DynamicSplit, step_timeout
+from workflows.nodes import DepartmentTask, DynamicSplit, OpenOnOurTaskPage, step_timeout
 
 Status = Application.Status
 
@@ -51,7 +50,7 @@ class StandardApprovalFlow(flow.Flow):
 
     accept = (
         DepartmentTask(
-            views.OpenOnOurTaskPage.as_view(), step_kind=Step.Kind.ACCEPT, perm=permissions.ACCEPT, department=_desk
+            OpenOnOurTaskPage.as_view(), step_kind=Step.Kind.ACCEPT, perm=permissions.ACCEPT, department=_desk
         )
         .Annotation(title=_("Accept at the window"))
         .OnTimeout(step_timeout, this.deem_accepted, title=_("Deemed acceptance (art. 32)"))
@@ -72,7 +71,7 @@ class StandardApprovalFlow(flow.Flow):
     fan_out = DynamicSplit().Next(this.review, data_source=this.review_departments)
     review = (
         DepartmentTask(
-            views.OpenOnOurTaskPage.as_view(),
+            OpenOnOurTaskPage.as_view(),
             step_kind=Step.Kind.REVIEW,
             perm=permissions.REVIEW,
             department=_review_department,
@@ -87,7 +86,7 @@ class StandardApprovalFlow(flow.Flow):
 
     decide = (
         DepartmentTask(
-            views.OpenOnOurTaskPage.as_view(), step_kind=Step.Kind.DECIDE, perm=permissions.DECIDE, department=_lead
+            OpenOnOurTaskPage.as_view(), step_kind=Step.Kind.DECIDE, perm=permissions.DECIDE, department=_lead
         )
         .Annotation(title=_("Decision"))
         .Next(this.decided)

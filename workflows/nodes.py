@@ -13,7 +13,10 @@ import datetime
 from collections.abc import Callable
 from typing import Any
 
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
 from django.utils import timezone
+from django.views import View
 from viewflow.workflow import flow
 from viewflow.workflow.activation import Activation
 from viewflow.workflow.exceptions import FlowRuntimeError
@@ -22,7 +25,7 @@ from viewflow.workflow.nodes.split import SplitActivation
 from viewflow.workflow.token import Token
 
 from approvals import permissions
-from approvals.models import Department, Step
+from approvals.models import Department, InspectionTask, Step
 from approvals.services import applications as application_services
 
 
@@ -125,3 +128,29 @@ class DepartmentTask(flow.View):
         return task.owner_id == user.pk and permissions.user_may_act_for_department(
             user=user, perm=task.owner_permission, department=self.department_of(task)
         )
+
+
+# --- the views viewflow's frontend opens for a human node ------------------------------------------
+# viewflow needs a view on every human node (its task URL). Ours only send the user on to
+# ReformFlow's own page for the task, which takes the claim, the lock and the action together.
+
+
+class OpenOnOurTaskPage(View):
+    """The frontend's task URL: our task page takes the claim, lock and service call together."""
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not (request.user.is_authenticated and request.user.is_bureau_staff):
+            raise Http404
+        return HttpResponseRedirect(reverse("workbench:task", args=[kwargs["task_pk"]]), status=303)
+
+
+class OpenInspectionPage(View):
+    """The frontend's task URL: the inspection page records, locks and routes together."""
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not (request.user.is_authenticated and request.user.is_bureau_staff):
+            raise Http404
+        task = InspectionTask.objects.filter(flow_task_id=kwargs["task_pk"]).only("pk").first()
+        if task is None:
+            raise Http404
+        return HttpResponseRedirect(reverse("supervision:task", args=[task.pk]), status=303)

@@ -11,8 +11,8 @@ from approvals.models import Application, ApplicationMaterial
 from approvals.services import applications as services
 from core.exceptions import DomainError
 from tests.workflows.conftest import PDF, claim_and, file_application, make_item, new_draft, only_task
+from web.portal import forms as wf_forms
 from workflows import actions
-from workflows import forms as wf_forms
 
 pytestmark = pytest.mark.django_db
 

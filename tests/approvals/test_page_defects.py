@@ -59,7 +59,7 @@ def test_decided_as_an_event_and_as_a_time_read_differently_in_chinese():
     from django.utils import translation
 
     with translation.override("zh-hans"):
-        assert render_to_string("_event_label.html", {"action": "decided"}).strip() == "已作出决定"
+        assert render_to_string("_partials/event_label.html", {"action": "decided"}).strip() == "已作出决定"
         assert str(translation.gettext("Decided")) == "决定时间"
 
 

@@ -1,5 +1,5 @@
 """Every read by an auditor is recorded, wherever it happens, exactly once
-(``workflows.audit_reads.AuditorReadMiddleware``).
+(``web.audit_reads.AuditorReadMiddleware``).
 
 The walk goes over every URL pattern of the site (``tests.page_walk``: recursively from the root
 resolver, viewflow's staff frontend and the admin included), with kwargs filled from the seeded
@@ -23,7 +23,7 @@ from approvals.models import Campaign
 from core.audit_reads import audit_read_mark
 from core.models import AuditEvent, User
 from tests import factories, page_walk
-from workflows.audit_reads import AuditorReadMiddleware
+from web.audit_reads import AuditorReadMiddleware
 
 pytestmark = pytest.mark.django_db
 

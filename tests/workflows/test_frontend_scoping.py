@@ -19,9 +19,9 @@ from viewflow.workflow.models import Process, Task
 from approvals import permissions
 from approvals.models import Application
 from core.models import User
+from web.staff.site import WRITE_URL_NAMES
 from workflows.commitment_flows import CommitmentApprovalFlow
 from workflows.flows import StandardApprovalFlow
-from workflows.frontend import WRITE_URL_NAMES
 
 pytestmark = pytest.mark.django_db
 

@@ -1,0 +1,39 @@
+"""Addresses anyone may open: home, the catalogue and guides, certificate verification, the public
+campaign results; and the addresses every audience shares: accounts, the language switch, and file
+downloads (each download checks who asks)."""
+
+from django.urls import include, path
+
+from web import files
+from web.public import campaigns, views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("accounts/", include("web.accounts.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("services/", views.service_list, name="service_list"),
+    path("services/<str:code>/", views.service_guide, name="service_guide"),
+    path("verify/", views.certificate_verify, name="certificate_verify"),
+    path("verify/<str:code>/", views.certificate_verify, name="certificate_verify_code"),
+    path("verify/<str:code>/qr.svg", views.certificate_qr, name="certificate_qr"),
+    path(
+        "inspections/",
+        include(
+            (
+                [
+                    path("", campaigns.public_list, name="list"),
+                    path("<slug:code>/", campaigns.public_detail, name="detail"),
+                ],
+                "inspections_public",
+            )
+        ),
+    ),
+    path("files/materials/<int:pk>/", files.file_download, {"kind": "material"}, name="material_download"),
+    path(
+        "files/inspections/<int:pk>/",
+        files.file_download,
+        {"kind": "inspection_attachment"},
+        name="inspection_attachment",
+    ),
+    path("files/letters/<int:pk>/", files.file_download, {"kind": "letter"}, name="letter_download"),
+]

@@ -1,0 +1,39 @@
+"""The staff workbench, mounted at ``workbench/``: the queue and task pages (namespace
+``workbench``), inspections (``supervision``), random-inspection campaigns (``campaigns``)."""
+
+from django.urls import include, path
+
+from web.workbench import campaigns, inspections, tasks, views
+
+workbench_patterns = [
+    path("", views.workbench_home, name="home"),
+    path("supervision/", views.supervision, name="supervision"),
+    path("tasks/<int:task_pk>/", tasks.task_page, name="task"),
+    path("tasks/<int:task_pk>/claim/", tasks.task_claim, name="task_claim"),
+    path("tasks/<int:task_pk>/release/", tasks.task_release, name="task_release"),
+    path("tasks/<int:task_pk>/reassign/", tasks.task_reassign, name="task_reassign"),
+    path("applications/<int:pk>/", tasks.staff_application, name="application"),
+    path("applications/<int:pk>/clock/<str:action>/", tasks.clock_action, name="clock_action"),
+]
+
+inspection_patterns = [
+    path("", inspections.my_inspections, name="mine"),
+    path("<int:pk>/", inspections.task_page, name="task"),
+]
+
+campaign_patterns = [
+    path("", campaigns.campaign_list, name="list"),
+    path("new/", campaigns.campaign_create, name="create"),
+    path("<slug:code>/", campaigns.campaign_detail, name="detail"),
+    path("<slug:code>/ratios/", campaigns.campaign_ratios, name="ratios"),
+    path("<slug:code>/recusals/", campaigns.campaign_recusal_add, name="recusal_add"),
+    path("<slug:code>/recusals/<int:pk>/remove/", campaigns.campaign_recusal_remove, name="recusal_remove"),
+    path("<slug:code>/freeze/", campaigns.campaign_freeze, name="freeze"),
+    path("<slug:code>/draw/", campaigns.campaign_draw, name="draw"),
+]
+
+urlpatterns = [
+    path("campaigns/", include((campaign_patterns, "campaigns"))),
+    path("inspections/", include((inspection_patterns, "supervision"))),
+    path("", include((workbench_patterns, "workbench"))),
+]

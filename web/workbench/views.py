@@ -1,0 +1,88 @@
+"""The staff workbench: the department queue and the supervisor's e-supervision list."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.contrib.auth.decorators import login_required
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from approvals import clock, permissions, selectors
+from approvals.models import Application, Delegation, InspectionTask
+from approvals.services import campaigns
+from core.audit_reads import audit_read_mark
+
+
+@login_required
+def workbench_home(request: HttpRequest) -> HttpResponse:
+    if not request.user.is_bureau_staff:
+        raise Http404
+    now = timezone.now()
+    steps = selectors.steps_annotate_band(list(selectors.steps_open_for(user=request.user)[:200]))
+    steps.sort(key=lambda step: (selectors.band_order(step.band), step.due_on or datetime.date.max, step.pk))
+    show_calendar = permissions.user_is_administrator(user=request.user) or permissions.user_is_supervisor(
+        user=request.user
+    )
+    context = {
+        "queue": [step for step in steps if step.claimed_by_id is None],
+        "mine": [step for step in steps if step.claimed_by_id == request.user.pk],
+        "others": [step for step in steps if step.claimed_by_id not in (None, request.user.pk)],
+        "calendar_warnings": selectors.calendar_warnings() if show_calendar else None,
+        "is_supervisor": permissions.user_is_supervisor(user=request.user)
+        or permissions.user_is_auditor(user=request.user),
+        "assignments": permissions.roles_of(user=request.user),
+        "organises_campaigns": campaigns.user_may_organise_any(user=request.user),
+        "inspections_open": InspectionTask.objects.filter(Q(inspector_1=request.user) | Q(inspector_2=request.user))
+        .exclude(status=InspectionTask.Status.CLOSED)
+        .count(),
+        "acting_for": Delegation.objects.filter(
+            delegate=request.user, revoked_at__isnull=True, ends_at__gt=now
+        ).select_related("delegator", "department"),
+        "delegated_to": Delegation.objects.filter(
+            delegator=request.user, revoked_at__isnull=True, ends_at__gt=now
+        ).select_related("delegate", "department"),
+        "now": now,
+    }
+    return render(request, "workbench/home.html", context)
+
+
+@login_required
+def supervision(request: HttpRequest) -> HttpResponse:
+    """电子监察: every open application by urgency, red and yellow first; read-only."""
+    if not (permissions.user_is_supervisor(user=request.user) or permissions.user_is_auditor(user=request.user)):
+        raise Http404
+    applications = list(
+        Application.objects.filter(status__in=Application.OPEN_STATUSES)
+        .select_related("item_version__lead_department", "enterprise")
+        .order_by("deadline", "submitted_at")[:500]
+    )
+    calendar = clock.calendar_load()
+    today = timezone.localdate()
+    for application in applications:
+        application.band = clock.warning_band(application.deadline, today=today, calendar=calendar)
+    applications.sort(key=lambda a: (selectors.band_order(a.band), a.deadline or datetime.date.max))
+    overdue_steps = selectors.steps_annotate_band(
+        list(
+            selectors.Step.objects.filter(closed_at__isnull=True, due_on__lt=today, task_id__isnull=False)
+            .select_related("application", "department", "claimed_by")
+            .order_by("due_on")[:200]
+        )
+    )
+    inspection_tasks = list(
+        InspectionTask.objects.exclude(status=InspectionTask.Status.CLOSED)
+        .select_related("enterprise", "application", "campaign", "department", "inspector_1", "inspector_2")
+        .order_by("due_on", "id")[:500]
+    )
+    for task in inspection_tasks:
+        task.band = clock.warning_band(task.due_on, today=today, calendar=calendar)
+    audit_read_mark(request, object_type="approvals.supervision", object_id="*")
+    context = {
+        "applications": applications,
+        "overdue_steps": overdue_steps,
+        "inspection_tasks": inspection_tasks,
+        "calendar_warnings": selectors.calendar_warnings(),
+    }
+    return render(request, "workbench/supervision.html", context)
