@@ -9,10 +9,12 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from approvals import services
+from approvals.catalogue.models import VERSION_CONTENT_FIELDS
 from approvals.models import Delegation, Department, Jurisdiction, RoleAssignment
-from core.admin_forms import ModelAdmin, SafeJSONField, TabularInline
+from approvals.organisation import services
+from core.admin_forms import ModelAdmin, ReadOnlyModelAdmin, SafeJSONField, TabularInline
 from core.exceptions import DomainError
+from core.forms import form_error
 from core.models import User
 
 
@@ -109,7 +111,7 @@ class RoleAssignmentForm(forms.ModelForm):
                 department=data.get("department"),
             )
         except DomainError as exc:
-            self.add_error(None, ValidationError(exc.message, code=exc.code))
+            form_error(self, exc)
 
 
 @admin.register(RoleAssignment)
@@ -176,7 +178,7 @@ class DelegationForm(forms.ModelForm):
         try:
             self.created = services.delegation_create(actor=self.request_user, **self.cleaned_data)  # type: ignore[attr-defined]
         except DomainError as exc:
-            self.add_error(None, ValidationError(exc.message, code=exc.code))
+            form_error(self, exc)
 
 
 @admin.register(Delegation)
@@ -218,6 +220,8 @@ class DelegationAdmin(ModelAdmin):
 
 # --- the approval list ----------------------------------------------------------------------------
 
+from approvals.calendar import services as calendar_services  # noqa: E402
+from approvals.catalogue import services as catalogue_services  # noqa: E402
 from approvals.models import (  # noqa: E402
     ApprovalItem,
     ApprovalItemVersion,
@@ -226,8 +230,6 @@ from approvals.models import (  # noqa: E402
     CalendarYear,
     RequiredMaterial,
 )
-from approvals.services import calendar as calendar_services  # noqa: E402
-from approvals.services import catalogue as catalogue_services  # noqa: E402
 
 
 @admin.register(ApprovalItem)
@@ -267,34 +269,12 @@ class ApprovalItemVersionForm(forms.ModelForm):
 
     class Meta:
         model = ApprovalItemVersion
-        fields = [
-            "item",
-            "name",
-            "legal_basis",
-            "lead_department",
-            "desk_department",
-            "co_review_departments",
-            "statutory_limit_days",
-            "promised_limit_days",
-            "review_limit_days",
-            "max_extension_days",
-            "fee",
-            "reform_mode",
-            "certificate_name",
-            "certificate_validity_months",
-            "conditions",
-            "procedure",
-            "commitment_min_grade",
-            "commitment_notice",
-            "proofs_waived",
-            "verification_method",
-            "verification_window_days",
-            "supervising_department",
-            "inspection_checklist",
-        ]
+        # the co-review departments (many-to-many) right after the desk
+        fields = ["item", *VERSION_CONTENT_FIELDS]
+        fields.insert(fields.index("desk_department") + 1, "co_review_departments")
 
     def clean_inspection_checklist(self) -> list[str]:
-        # Read line by line by the inspection pages (``supervision.checklist_of``): a list of texts.
+        # Read line by line by the inspection pages (``supervision_selectors.checklist_of``): a list of texts.
         lines = self.cleaned_data.get("inspection_checklist")
         if lines in (None, ""):
             return []
@@ -380,7 +360,7 @@ class CalendarDayForm(forms.ModelForm):
                 note=data["note"],
             )
         except DomainError as exc:
-            self.add_error(None, ValidationError(exc.message, code=exc.code))
+            form_error(self, exc)
 
 
 @admin.register(CalendarDay)
@@ -455,7 +435,7 @@ class CalendarYearForm(forms.ModelForm):
                 source=CalendarYear.Source.PACKAGE if year in package else CalendarYear.Source.MANUAL,
             )
         except DomainError as exc:
-            self.add_error(None, ValidationError(exc.message, code=exc.code))
+            form_error(self, exc)
 
 
 @admin.register(CalendarYear)
@@ -486,17 +466,8 @@ class CalendarYearAdmin(ModelAdmin):
 
 
 @admin.register(CalendarVersion)
-class CalendarVersionAdmin(ModelAdmin):
+class CalendarVersionAdmin(ReadOnlyModelAdmin):
     list_display = ("number", "note", "created_at", "created_by")
 
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
-        return False
 
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
-
-
-from approvals import campaign_admin  # noqa: E402, F401  (campaigns and conflicts of interest)
+from approvals.supervision import admin as campaign_admin  # noqa: E402, F401  (campaigns and conflicts of interest)

@@ -9,8 +9,11 @@ class ApprovalsConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
 
+        from approvals.calendar.selectors import add_working_days
         from core.audit import register_action_labels
+        from core.working_days import working_days_provider_register
 
+        working_days_provider_register(lambda start, days: add_working_days(start, days))
         post_migrate.connect(_sync_role_groups, sender=self)
 
         register_action_labels(
@@ -27,11 +30,11 @@ class ApprovalsConfig(AppConfig):
 
 def _sync_role_groups(**kwargs: object) -> None:
     """After every migrate, give each bureau-wide role's group exactly the permissions the code
-    lists (``approvals.roles``), so a new permission reaches existing administrators too."""
+    lists (``approvals.organisation.roles``), so a new permission reaches existing administrators too."""
     from django.contrib.auth.models import Permission
 
-    from approvals.roles import GLOBAL_ROLE_PERMISSIONS
-    from approvals.services.organisation import role_group_ensure, staff_base_group_ensure
+    from approvals.organisation.roles import GLOBAL_ROLE_PERMISSIONS
+    from approvals.organisation.services import role_group_ensure, staff_base_group_ensure
 
     if not Permission.objects.filter(content_type__app_label="approvals").exists():
         return

@@ -1,7 +1,7 @@
 """Who may do what: the one place later code asks "may this user do X to this object?".
 
 Department work is decided by django-guardian object permissions on ``Department`` that were
-granted to the user *directly* (``approvals.services.staff_role_grant``), plus running delegations
+granted to the user *directly* (``approvals.organisation.services.staff_role_grant``), plus running delegations
 from a colleague who holds them. Global permissions and superuser status are deliberately ignored
 for department work: a global grant would open every department's queue.
 """
@@ -16,8 +16,8 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 from guardian.models import UserObjectPermission
 
-from approvals.models import Delegation, Department, RoleAssignment
-from approvals.roles import DEPARTMENT_ROLE_PERMISSIONS, StaffRole
+from approvals.models import Delegation, Department, InspectionTask, RoleAssignment
+from approvals.organisation.roles import DEPARTMENT_ROLE_PERMISSIONS, StaffRole
 from core.actors import is_working_staff
 from core.models import User
 
@@ -151,3 +151,30 @@ def user_may_view_application(*, user: User, application: object) -> bool:
     if involved & mine:
         return True
     return any(involved & department_ids_for(user=user, perm=perm) for perm in DEPARTMENT_PERMISSIONS)
+
+
+def user_may_organise(*, user: User, department: Department) -> bool:
+    """Administrators, and the decision makers of the organising department."""
+    return user_is_administrator(user=user) or user_may_decide(user=user, department=department)
+
+
+def user_may_organise_any(*, user: User) -> bool:
+    return user_is_administrator(user=user) or bool(department_ids_for(user=user, perm=DECIDE))
+
+
+def user_may_record(*, user: User, task: InspectionTask) -> bool:
+    """Only the two assigned inspectors record, while they still inspect for the department."""
+    return user.pk in task.inspector_ids and user_may_inspect(user=user, department=task.department)
+
+
+def user_may_view_task(*, user: User, task: InspectionTask) -> bool:
+    """The pair, the department's inspectors, the supervisor, auditors and administrators."""
+    if not (user.is_authenticated and user.is_bureau_staff):
+        return False
+    return (
+        user.pk in task.inspector_ids
+        or user_may_inspect(user=user, department=task.department)
+        or user_is_supervisor(user=user)
+        or user_is_auditor(user=user)
+        or user_is_administrator(user=user)
+    )

@@ -61,3 +61,12 @@ def setup_django(url: str, *, anchors: str) -> None:
     import django
 
     django.setup()
+
+
+def percentile(values: list[float], pct: float) -> float:
+    """Nearest-rank percentile (no interpolation: a reported latency was really observed)."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    rank = max(1, -(-len(ordered) * pct // 100))  # ceil without floats drifting
+    return ordered[int(rank) - 1]

@@ -56,27 +56,12 @@ def build(sizes: dict[str, int]) -> dict[str, Any]:
     """Enterprises by bulk insert; entries hashed in Python and loaded with COPY (INSERT is allowed
     by the triggers), exactly as ``credit_entry_append`` would have chained them."""
     from django.utils import timezone
+    from ledger_load import enterprises_bulk_create, ledger_copy
 
-    from credit.ledger_models import CreditEntryKind
-    from credit.models import Enterprise
-    from credit.uscc import uscc_with_check_digit
+    from credit.ledger.models import CreditEntryKind
 
     started = time.monotonic()
-    n = sizes["enterprises"]
-    batch = []
-    for number in range(1, n + 1):
-        batch.append(
-            Enterprise(
-                uscc=uscc_with_check_digit(f"91210100{number:09d}"),
-                name=f"基准企业{number}",
-                legal_representative="张三",
-            )
-        )
-        if len(batch) == 5000 or number == n:
-            Enterprise.objects.bulk_create(batch)
-            batch = []
-            progress("enterprises", number, n, started)
-    enterprises = list(Enterprise.objects.order_by("pk").values_list("pk", "uscc"))
+    enterprises = enterprises_bulk_create(sizes["enterprises"], progress=progress)
     kinds = list(CreditEntryKind.objects.filter(is_current=True, effect="score"))
     rng = random.Random(2026)  # noqa: S311  (benchmark data, not security)
     now = timezone.now()
@@ -86,7 +71,6 @@ def build(sizes: dict[str, int]) -> dict[str, Any]:
     # Occurred/recorded times ascend with seq, spread over three years.
     span = datetime.timedelta(days=3 * 365)
     start = now - span
-    from ledger_load import ledger_copy
 
     def pick(seq: int) -> tuple[int, str, Any]:
         pk, uscc = (
@@ -105,7 +89,8 @@ def measure_grade_one(enterprise_id: int, runs: int) -> dict[str, Any]:
     (``credit_grade_current``: a stored snapshot that is provably still exact, else recomputed)."""
     from django.utils import timezone
 
-    from credit import ledger_selectors, ledger_services
+    from credit.ledger import selectors as ledger_selectors
+    from credit.ledger import services as ledger_services
     from credit.models import Enterprise
 
     enterprise = Enterprise.objects.get(pk=enterprise_id)
@@ -137,11 +122,12 @@ def measure_grade_one(enterprise_id: int, runs: int) -> dict[str, Any]:
 def measure_regrade_all() -> dict[str, Any]:
     from django.utils import timezone
 
-    from credit import ledger_selectors, scoring
+    from credit.ledger import scoring
+    from credit.ledger import selectors as ledger_selectors
 
     begun = time.monotonic()
     now = timezone.now()
-    from credit.ledger_models import LedgerEntry
+    from credit.ledger.models import LedgerEntry
 
     total = LedgerEntry.objects.values("enterprise_id").distinct().count()
     grades: dict[str, int] = {}
@@ -159,7 +145,7 @@ def measure_regrade_all() -> dict[str, Any]:
 
 
 def measure_verify() -> dict[str, Any]:
-    from credit.ledger_verify import chain_verify, default_workers
+    from credit.ledger.verify import chain_verify, default_workers
 
     begun = time.monotonic()
     workers = default_workers()
@@ -174,8 +160,8 @@ def measure_appends(count: int) -> dict[str, Any]:
     from django.db import connection
     from django.utils import timezone
 
-    from credit import ledger_services
-    from credit.ledger_models import CreditEntryKind
+    from credit.ledger import services as ledger_services
+    from credit.ledger.models import CreditEntryKind
     from credit.models import Enterprise
 
     kind = CreditEntryKind.objects.get(code="commitment_fulfilled", is_current=True)
@@ -251,7 +237,7 @@ def main() -> None:
     if args.reuse:
         from django.db.models import Count
 
-        from credit.ledger_models import LedgerEntry
+        from credit.ledger.models import LedgerEntry
 
         biggest = LedgerEntry.objects.values("enterprise_id").annotate(n=Count("seq")).order_by("-n").first()
         if biggest is None:

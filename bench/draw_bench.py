@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Random-inspection draw benchmark (双随机一公开): ``approvals.draw.draw`` on a synthetic campaign.
+"""Random-inspection draw benchmark (双随机一公开): ``approvals.supervision.draw.draw`` on a synthetic campaign.
 
 Generates N targets (random 18-character codes of the USCC alphabet, no check digit: the pure module
 checks only the shape) with the grade mix A 65 %, B 25 %, C 8 %, D 2 %, M inspectors and recusals
@@ -55,7 +55,7 @@ def log(message: str) -> None:
 
 
 def build(targets: int, inspectors: int, seed: int) -> tuple[list[Any], list[str], list[tuple[str, str]]]:
-    from approvals.draw import Target
+    from approvals.supervision.draw import Target
 
     rng = random.Random(seed)  # noqa: S311  (benchmark data, not security)
     usccs: set[str] = set()
@@ -80,7 +80,7 @@ def sample_digest(result: Any) -> str:
 def measure(
     label: str, runs: int, workers: int | None, roster: list[Any], names: list[str], recusals: list[tuple[str, str]]
 ) -> tuple[dict[str, Any], Any, set[str]]:
-    from approvals.draw import DEFAULT_RATIOS, draw
+    from approvals.supervision.draw import DEFAULT_RATIOS, draw
 
     times, digests, result = [], set(), None
     for run in range(1, runs + 1):
@@ -107,7 +107,7 @@ def measure(
 
 
 def measure_export(result: Any, roster: list[Any], names: list[str], recusals: list[tuple[str, str]]) -> dict[str, Any]:
-    from approvals.draw import DEFAULT_RATIOS, export_check, export_document, export_dumps
+    from approvals.supervision.draw import DEFAULT_RATIOS, export_check, export_document, export_dumps
 
     began = time.perf_counter()
     text = export_dumps(
@@ -157,7 +157,7 @@ def main() -> None:
             sizes[key] = getattr(args, key)
     workers = None if args.workers == "auto" else int(args.workers)
     sys.path.insert(0, str(ROOT))
-    from approvals.draw import PARALLEL_THRESHOLD
+    from approvals.supervision.draw import PARALLEL_THRESHOLD
 
     log(f"draw bench: {sizes['targets']} targets, {sizes['inspectors']} inspectors, {sizes['runs']} runs")
     began = time.perf_counter()

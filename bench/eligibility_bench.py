@@ -40,7 +40,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import benchlib
-from benchlib import log, progress, recreate_database
+from benchlib import log, percentile, progress, recreate_database
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/reformflow_eligibility_bench"
@@ -87,27 +87,12 @@ def build(sizes: dict[str, int]) -> dict[str, Any]:
     by the triggers), chained exactly as ``credit_entry_append`` would have chained them (as
     ``credit_bench.py`` does), so that the replay's ledger comparison holds."""
     from django.utils import timezone
+    from ledger_load import enterprises_bulk_create, ledger_copy
 
-    from credit.ledger_models import CreditEntryKind
-    from credit.models import Enterprise
-    from credit.uscc import uscc_with_check_digit
+    from credit.ledger.models import CreditEntryKind
 
     started = time.monotonic()
-    n = sizes["enterprises"]
-    batch = []
-    for number in range(1, n + 1):
-        batch.append(
-            Enterprise(
-                uscc=uscc_with_check_digit(f"91210100{number:09d}"),
-                name=f"基准企业{number}",
-                legal_representative="张三",
-            )
-        )
-        if len(batch) == 5000 or number == n:
-            Enterprise.objects.bulk_create(batch)
-            batch = []
-            progress("enterprises", number, n, started)
-    enterprises = list(Enterprise.objects.order_by("pk").values_list("pk", "uscc"))
+    enterprises = enterprises_bulk_create(sizes["enterprises"], progress=progress)
     kinds_by_code = {k.code: k for k in CreditEntryKind.objects.filter(is_current=True, code__in=KIND_MIX)}
     kinds = [kinds_by_code[code] for code in KIND_MIX]
     weights = list(KIND_MIX.values())
@@ -117,7 +102,6 @@ def build(sizes: dict[str, int]) -> dict[str, Any]:
     # Recorded times ascend with seq over three years; each entry occurred up to 20 days earlier.
     span = datetime.timedelta(days=3 * 365)
     start = now - span
-    from ledger_load import ledger_copy
 
     chosen_kinds = rng.choices(kinds, weights=weights, k=total)
 
@@ -130,7 +114,7 @@ def build(sizes: dict[str, int]) -> dict[str, Any]:
 
 
 def publish_policy() -> Any:
-    from credit import policy_services
+    from credit.policies import services as policy_services
 
     policy = policy_services.policy_create(
         actor=None,
@@ -169,15 +153,6 @@ def metered(meter: SqlMeter) -> Iterator[None]:
         yield
 
 
-def percentile(values: list[float], pct: float) -> float:
-    """Nearest-rank percentile (no interpolation: a reported latency was really observed)."""
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    rank = max(1, -(-len(ordered) * pct // 100))  # ceil without floats drifting
-    return ordered[int(rank) - 1]
-
-
 def latency(values: list[float]) -> dict[str, float]:
     if not values:
         return {}
@@ -194,8 +169,8 @@ def measure_checks(policy: Any, sizes: dict[str, int]) -> dict[str, Any]:
     """``checks`` eligibility checks on enterprises drawn at random (with replacement), after
     ``warmup`` untimed ones. The enterprise and the policy are loaded beforehand, as the calling
     view has them; everything the service does is timed."""
-    from credit import policy_services
     from credit.models import Enterprise
+    from credit.policies import services as policy_services
 
     rng = random.Random(SEED + 1)  # noqa: S311  (benchmark data, not security)
     ids = list(Enterprise.objects.values_list("pk", flat=True))
@@ -241,7 +216,7 @@ def measure_checks(policy: Any, sizes: dict[str, int]) -> dict[str, Any]:
 
 
 def measure_replay(decision_ids: list[int]) -> dict[str, Any]:
-    from credit import policy_selectors
+    from credit.policies import selectors as policy_selectors
 
     begun = time.monotonic()
     report = policy_selectors.eligibility_replay(
@@ -288,9 +263,9 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     results: dict[str, Any] = {"sizes": sizes, "command": " ".join(["bench/eligibility_bench.py", *sys.argv[1:]])}
     if args.reuse:
-        from credit.ledger_models import LedgerEntry
+        from credit.ledger.models import LedgerEntry
         from credit.models import Enterprise
-        from credit.policy_models import Policy
+        from credit.policies.models import Policy
 
         policy = Policy.objects.filter(code="bench-loan-guarantee").first()
         if policy is None or not LedgerEntry.objects.exists():

@@ -4,7 +4,7 @@
 Runs N applications through ``StandardApprovalFlow`` (accept → one review per co-review department
 → join → decide → certificate) with W worker *processes*, each with its own database connection,
 and runs pgbench (TPC-B, W clients) against the same server before and after it. A *human step*
-is one task claimed and completed by a staff member through ``workflows.actions`` (the code the
+is one task claimed and completed by a staff member through ``workflows.actions.applications`` (the code the
 views call), including the automatic nodes that follow it; claim and complete count as one step.
 
 Usage (see bench/README.md for how to read the figures)::
@@ -44,6 +44,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
+
+from benchlib import percentile
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/reformflow_bench"
@@ -289,17 +291,17 @@ def bureau_build(*, n: int, co_review: int, enterprises: int = 10) -> Bureau:
     from django.core.files.base import ContentFile
     from django.utils import timezone
 
-    from approvals import services as org_services
+    from approvals.applications import services as application_services
+    from approvals.calendar import services as calendar_services
+    from approvals.catalogue import services as catalogue
     from approvals.models import Jurisdiction
-    from approvals.roles import StaffRole
-    from approvals.services import applications as application_services
-    from approvals.services import calendar as calendar_services
-    from approvals.services import catalogue
+    from approvals.organisation import services as org_services
+    from approvals.organisation.roles import StaffRole
     from core.models import User
     from core.uploads import minimal_pdf
+    from credit.enterprises.uscc import uscc_with_check_digit
     from credit.models import Enterprise, Membership
-    from credit.uscc import uscc_with_check_digit
-    from workflows import actions
+    from workflows.actions import applications as actions
 
     today = timezone.localdate()
     years = (today.year - 1, today.year, today.year + 1)
@@ -456,14 +458,14 @@ class Worker:
     def tasks(self, application_id: int, node: str) -> list[Any]:
         """The open tasks of one node, as a staff queue would list them (not part of the step)."""
         from approvals.models import Application
-        from workflows import actions
+        from workflows.actions import applications as actions
 
         with self.meter.measuring(f"lookup:{node}"):
             return [t for t in actions.open_tasks(Application(pk=application_id)) if t.flow_task.name == node]
 
     def step(self, kind: str, task: Any) -> None:
         """One human step: claim, then complete; the automatic nodes run inside the completion."""
-        from workflows import actions
+        from workflows.actions import applications as actions
 
         if kind == "accept":
             actor = self.desk
@@ -615,15 +617,6 @@ def workers_run(plan: Plan, *, total_steps: int) -> tuple[list[WorkerResult], fl
 
 
 # --- figures -------------------------------------------------------------------------------------
-
-
-def percentile(values: list[float], pct: float) -> float:
-    """Nearest-rank percentile (no interpolation: a reported latency was really observed)."""
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    rank = max(1, -(-len(ordered) * pct // 100))  # ceil without floats drifting
-    return ordered[int(rank) - 1]
 
 
 def flow_verify(bureau: Bureau, co_review: int) -> dict[str, int]:
@@ -863,7 +856,7 @@ def lock_select(name: str) -> None:
     """Swap the flow's lock in this process only (to compare the two, as HOUSE_STYLE asks)."""
     from viewflow.workflow import lock
 
-    from workflows.actions import StandardApprovalFlow
+    from workflows.actions.applications import StandardApprovalFlow
 
     if name == "wait":
         StandardApprovalFlow.lock_impl = lock.SelectForUpdateLock(nowait=False)

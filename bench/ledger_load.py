@@ -14,31 +14,30 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-COLUMNS = (
-    "seq",
-    "enterprise_id",
-    "kind_id",
-    "kind_code",
-    "kind_version",
-    "points",
-    "occurred_at",
-    "recorded_at",
-    "deciding_authority",
-    "document_number",
-    "legal_basis",
-    "source_type",
-    "source_id",
-    "reason",
-    "recorded_by_id",
-    "approved_by_id",
-    "reverses_id",
-    "hash_algorithm",
-    "canonical_version",
-    "prev_hash",
-    "entry_hash",
-)
 AUTHORITY = "沈阳市市场监督管理局"
 REASON = "基准数据"
+
+
+def enterprises_bulk_create(total: int, *, progress: Callable[[str, int, int, float], None]) -> list[tuple[int, str]]:
+    """``total`` enterprises with valid USCCs, by bulk insert; returns their (pk, uscc) in order."""
+    from credit.enterprises.uscc import uscc_with_check_digit
+    from credit.models import Enterprise
+
+    started = time.monotonic()
+    batch = []
+    for number in range(1, total + 1):
+        batch.append(
+            Enterprise(
+                uscc=uscc_with_check_digit(f"91210100{number:09d}"),
+                name=f"基准企业{number}",
+                legal_representative="张三",
+            )
+        )
+        if len(batch) == 5000 or number == total:
+            Enterprise.objects.bulk_create(batch)
+            batch = []
+            progress("enterprises", number, total, started)
+    return list(Enterprise.objects.order_by("pk").values_list("pk", "uscc"))
 
 
 def ledger_copy(
@@ -55,8 +54,23 @@ def ledger_copy(
     entry occurred up to 20 days before it was recorded. Moves the chain head to the last entry."""
     from django.db import connection, transaction
 
-    from credit import ledger_hashing
-    from credit.ledger_models import LedgerHead
+    from credit.ledger import hashing as ledger_hashing
+    from credit.ledger.models import CANONICAL_COLUMNS_V1, LedgerHead
+
+    # The canonical form's columns (the enterprise by its key, not its USCC), then the keys and
+    # how the entry was hashed.
+    hashed = [name for name in ledger_hashing.CANONICAL_FIELDS_V1 if name != "enterprise_uscc"]
+    columns = [name for name in CANONICAL_COLUMNS_V1 if name != "enterprise__uscc"] + [
+        "enterprise_id",
+        "kind_id",
+        "canonical_version",
+        "entry_hash",
+    ]
+
+    def text(value: Any) -> str:
+        if value is None:
+            return "\\N"
+        return value.isoformat() if isinstance(value, datetime.datetime) else str(value)
 
     prev = ledger_hashing.GENESIS_HASH
     buffer = io.StringIO()
@@ -88,35 +102,13 @@ def ledger_copy(
                 "prev_hash": prev,
             }
             digest = ledger_hashing.entry_hash(fields)
-            row = (
-                seq,
-                pk,
-                kind.pk,
-                kind.code,
-                kind.version,
-                kind.default_points,
-                occurred.isoformat(),
-                recorded.isoformat(),
-                AUTHORITY,
-                fields["document_number"],
-                "",
-                "inspection",
-                fields["source_id"],
-                REASON,
-                "\\N",
-                "\\N",
-                "\\N",
-                "sha256",
-                1,
-                prev,
-                digest,
-            )
-            buffer.write("\t".join(str(v) for v in row) + "\n")
+            row = [text(fields[name]) for name in hashed] + [str(pk), str(kind.pk), "1", digest]
+            buffer.write("\t".join(row) + "\n")
             prev = digest
             if seq % 50_000 == 0 or seq == total:
                 buffer.seek(0)
                 with connection.cursor() as cursor:
-                    cursor.cursor.copy_expert(f"COPY credit_ledgerentry ({', '.join(COLUMNS)}) FROM STDIN", buffer)
+                    cursor.cursor.copy_expert(f"COPY credit_ledgerentry ({', '.join(columns)}) FROM STDIN", buffer)
                 buffer = io.StringIO()
             progress("entries", seq, total, load_started)
         LedgerHead.objects.filter(pk=1).update(seq=total, entry_hash=prev, recorded_at=recorded)

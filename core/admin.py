@@ -4,7 +4,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group
 from django.utils.translation import gettext_lazy as _
 
-from core.admin_forms import ModelAdmin, SafeInputMixin
+from core.admin_forms import ReadOnlyModelAdmin, SafeInputMixin
 from core.models import AuditEvent, User
 
 
@@ -35,18 +35,9 @@ class GroupAdmin(SafeInputMixin, DjangoGroupAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(ModelAdmin):
+class AuditEventAdmin(ReadOnlyModelAdmin):
     list_display = ("created_at", "action", "object_type", "object_id", "actor")
     list_filter = ("action", "object_type")
     search_fields = ("object_id", "action", "actor__username")
     date_hierarchy = "created_at"
     list_select_related = ("actor",)
-
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False

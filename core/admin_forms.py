@@ -33,6 +33,14 @@ from django.forms.fields import InvalidJSONInput
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from core.models import User
+
+
+def admin_actor(request: HttpRequest) -> User:
+    """The signed-in user of an admin view (the admin site lets no one else in)."""
+    assert isinstance(request.user, User)
+    return request.user
+
 
 def key_is_valid(field: models.Field, value: object) -> bool:
     """Whether ``value`` can be looked up in ``field`` without the database refusing it: it
@@ -168,6 +176,20 @@ def _bound_integer(formfield: forms.IntegerField, db_field: models.IntegerField)
 
 class ModelAdmin(SafeInputMixin, admin.ModelAdmin):  # type: ignore[type-arg]
     pass
+
+
+class ReadOnlyModelAdmin(ModelAdmin):
+    """Rows written by services only (records, trails, ledgers): shown to whoever has the view
+    permission, never added, changed or deleted here."""
+
+    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
 
 
 class TabularInline(SafeInputMixin, admin.TabularInline):  # type: ignore[type-arg]

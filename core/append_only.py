@@ -7,7 +7,7 @@ And the rosters of a random-inspection campaign: rows of a campaign that has lef
 refuse INSERT, UPDATE and DELETE (``approvals.Campaign``: the hashes published at the freeze must
 keep describing them).
 
-The same conventions as the credit ledger (``credit.ledger_triggers``): PostgreSQL row triggers
+The same conventions as the credit ledger (``credit.ledger.triggers``): PostgreSQL row triggers
 (TRUNCATE, the owner's flush of a test database, is not refused; the runtime role has no TRUNCATE
 grant), SQLite triggers dropped and recreated around our ``flush``. Migrations create them; a table
 rebuilt by a later SQLite migration loses its triggers, so a test asserts they are all present after

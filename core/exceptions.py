@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from django.utils.functional import Promise
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
 
 
 class DomainError(Exception):
@@ -11,7 +14,7 @@ class DomainError(Exception):
 
     code: str = "domain_error"
 
-    def __init__(self, code: str, message: str | Promise, **params: object) -> None:
+    def __init__(self, code: str, message: str | StrPromise, **params: object) -> None:
         self.code = code
         self.message = message
         self.params = params

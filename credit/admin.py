@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -13,13 +16,18 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from core import admin_forms as safe_admin
+from core.admin_forms import admin_actor
 from core.exceptions import DomainError
-from credit import services
+from core.forms import domain_validation_error, form_error
+from credit.enterprises import services
+from credit.enterprises.uscc import InvalidUSCCError, uscc_validate
 from credit.models import Enterprise, EnterpriseProfileChange, Membership
-from credit.uscc import InvalidUSCCError, uscc_validate
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
 
 
-class EnterpriseAddForm(forms.ModelForm):
+class EnterpriseAddForm(forms.ModelForm):  # type: ignore[type-arg]  # generic only in the stubs
     class Meta:
         model = Enterprise
         fields = ["uscc", "name", "legal_representative"]
@@ -28,7 +36,7 @@ class EnterpriseAddForm(forms.ModelForm):
         try:
             return uscc_validate(self.cleaned_data["uscc"])
         except InvalidUSCCError as exc:
-            raise forms.ValidationError(exc.message, code=exc.code) from None
+            raise domain_validation_error(exc) from None
 
 
 class ProfileChangeForm(forms.Form):
@@ -75,7 +83,7 @@ class EnterpriseAdmin(safe_admin.ModelAdmin):
             return
         try:
             created = services.enterprise_register(
-                actor=request.user, uscc=obj.uscc, name=obj.name, legal_representative=obj.legal_representative
+                actor=admin_actor(request), uscc=obj.uscc, name=obj.name, legal_representative=obj.legal_representative
             )
         except DomainError as exc:
             raise PermissionDenied(str(exc.message)) from exc
@@ -105,9 +113,11 @@ class EnterpriseAdmin(safe_admin.ModelAdmin):
         form = ProfileChangeForm(request.POST or None, initial=initial)
         if request.method == "POST" and form.is_valid():
             try:
-                services.enterprise_change_profile(actor=request.user, enterprise=enterprise, **form.cleaned_data)
+                services.enterprise_change_profile(
+                    actor=admin_actor(request), enterprise=enterprise, **form.cleaned_data
+                )
             except DomainError as exc:
-                form.add_error(None, forms.ValidationError(exc.message, code=exc.code))
+                form_error(form, exc)
             else:
                 messages.success(request, _("The change was recorded."))
                 return HttpResponseRedirect(reverse("admin:credit_enterprise_change", args=[pk]))
@@ -172,7 +182,7 @@ class MembershipAdmin(safe_admin.ModelAdmin):
         done = refused = 0
         for membership in queryset:
             try:
-                services.membership_confirm(actor=request.user, membership=membership)
+                services.membership_confirm(actor=admin_actor(request), membership=membership)
                 done += 1
             except DomainError:
                 refused += 1
@@ -201,7 +211,7 @@ class MembershipAdmin(safe_admin.ModelAdmin):
         membership = get_object_or_404(Membership, pk=pk)
         if not self.has_confirm_permission(request):
             raise PermissionDenied
-        actions = {
+        actions: dict[str, tuple[Callable[..., Membership], StrPromise]] = {
             "confirm": (services.membership_confirm, _("Confirm membership")),
             "reject": (services.membership_reject, _("Reject membership")),
             "revoke": (services.membership_revoke, _("Revoke membership")),
@@ -214,9 +224,9 @@ class MembershipAdmin(safe_admin.ModelAdmin):
             form.fields["note"].required = False
         if request.method == "POST" and form.is_valid():
             try:
-                service(actor=request.user, membership=membership, note=form.cleaned_data["note"])
+                service(actor=admin_actor(request), membership=membership, note=form.cleaned_data["note"])
             except DomainError as exc:
-                form.add_error(None, forms.ValidationError(exc.message, code=exc.code))
+                form_error(form, exc)
             else:
                 messages.success(request, _("Done."))
                 return HttpResponseRedirect(reverse("admin:credit_membership_change", args=[pk]))
@@ -232,8 +242,8 @@ class MembershipAdmin(safe_admin.ModelAdmin):
 
 # --- credit ledger --------------------------------------------------------------------------------
 
-from credit import ledger_services  # noqa: E402
-from credit.ledger_models import CreditEntryKind, LedgerEntry  # noqa: E402
+from credit.ledger import services as ledger_services  # noqa: E402
+from credit.ledger.models import CreditEntryKind, LedgerEntry  # noqa: E402
 
 
 @admin.register(CreditEntryKind)
@@ -286,7 +296,7 @@ class CreditEntryKindAdmin(safe_admin.ModelAdmin):
             return
         original = CreditEntryKind.objects.get(pk=obj.pk)
         try:
-            revised = ledger_services.entry_kind_revise(actor=request.user, kind=original, **changes)
+            revised = ledger_services.entry_kind_revise(actor=admin_actor(request), kind=original, **changes)
         except DomainError as exc:
             raise PermissionDenied(str(exc.message)) from exc
         obj.pk = revised.pk
@@ -297,7 +307,7 @@ class CreditEntryKindAdmin(safe_admin.ModelAdmin):
 
 
 @admin.register(LedgerEntry)
-class LedgerEntryAdmin(safe_admin.ModelAdmin):
+class LedgerEntryAdmin(safe_admin.ReadOnlyModelAdmin):
     """Read-only: entries are appended by the services only."""
 
     list_display = ("seq", "enterprise", "kind_code", "points", "occurred_at", "recorded_at", "source_type")
@@ -305,15 +315,6 @@ class LedgerEntryAdmin(safe_admin.ModelAdmin):
     search_fields = ("enterprise__uscc", "enterprise__name", "document_number")
     list_filter = ("source_type", "hash_algorithm")
 
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
-
 
 # The policy catalogue's screens live in their own module; importing it registers them.
-from credit import policy_admin  # noqa: E402, F401
+from credit.policies import admin as policy_admin  # noqa: E402, F401

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 def _ledger_defaults(sender: AppConfig, using: str = "default", **kwargs: object) -> None:
     """After every migrate and every flush: the entry-kind catalogue and the chain head row."""
-    from credit.ledger_services import entry_kinds_ensure, ledger_head_ensure
+    from credit.ledger.services import entry_kinds_ensure, ledger_head_ensure
 
     entry_kinds_ensure()
     ledger_head_ensure()

@@ -1,5 +1,5 @@
 """Who may do what with credit records. ``credit`` cannot import ``approvals``, so the global role
-permissions (granted to the bureau-wide groups by ``approvals.roles``) are checked here directly."""
+permissions (granted to the bureau-wide groups by ``approvals.organisation.roles``) are checked here directly."""
 
 from __future__ import annotations
 

@@ -11,12 +11,13 @@ from django.contrib.auth.hashers import make_password
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
-from approvals import services as org_services
-from approvals.models import Department, Jurisdiction
+from approvals.calendar import services as calendar_services
+from approvals.models import CalendarYear, Department, Jurisdiction
+from approvals.organisation import services as org_services
 from core.models import User
 from core.uploads import minimal_pdf
+from credit.enterprises.uscc import uscc_with_check_digit
 from credit.models import Enterprise, Membership
-from credit.uscc import uscc_with_check_digit
 
 PASSWORD = "correct-horse-battery-staple"  # noqa: S105
 PDF_BYTES = minimal_pdf()
@@ -120,3 +121,14 @@ def staff_with_role(role: str, department: Department | None = None, **user_kwar
     user = UserFactory(staff=True, **user_kwargs)
     org_services.staff_role_grant(actor=None, user=user, role=role, department=department)
     return User.objects.get(pk=user.pk)  # fresh object: no stale permission cache
+
+
+def calendar_published(years: tuple[int, ...] = (2025, 2026, 2027)) -> None:
+    """The bureau's working-day calendar for ``years`` (from the chinese-calendar package where it
+    covers the year, Monday–Friday entered by hand where it does not), as an administrator would."""
+    available = calendar_services.calendar_years_from_package(years)
+    for year in years:
+        if not CalendarYear.objects.filter(year=year).exists():
+            calendar_services.calendar_year_publish(
+                actor=None, year=year, days=available.get(year, []), source=CalendarYear.Source.MANUAL
+            )

@@ -189,7 +189,7 @@ def _clock_actions() -> Rows:
 
 
 def _campaign_recusals() -> Rows:
-    from approvals.models.supervision import CampaignRecusal
+    from approvals.supervision.models import CampaignRecusal
 
     return [
         Row({"code": code, "pk": pk})
@@ -198,14 +198,14 @@ def _campaign_recusals() -> Rows:
 
 
 def _manual_entry_proposals() -> Rows:
-    from credit.ledger_models import ManualEntryProposal
+    from credit.ledger.models import ManualEntryProposal
 
     proposals = ManualEntryProposal.objects.order_by("pk").values_list("pk", "enterprise_id")
     return [Row({"pk": pk, "decision": d}, enterprise=e) for pk, e in proposals for d in ("approve", "reject")]
 
 
 def _credit_request_starts() -> Rows:
-    from credit.ledger_models import CreditRequest, LedgerEntry
+    from credit.ledger.models import CreditRequest, LedgerEntry
 
     entries = LedgerEntry.objects.order_by("pk").values_list("enterprise_id", "seq")
     return [

@@ -24,8 +24,8 @@ from approvals.models import (
     InspectionTask,
     RectificationOrder,
 )
-from approvals.roles import StaffRole
-from credit.policy_models import (
+from approvals.organisation.roles import StaffRole
+from credit.policies.models import (
     ApplicationStatus,
     ConstructionProject,
     Disbursement,
@@ -42,7 +42,7 @@ from tests.workflows import test_policy_flow as _policy
 from tests.workflows.conftest import PDF, make_item, new_draft
 from tests.workflows.test_commitment_flow import CHECKLIST, commit_case, record
 from tests.workflows.test_policy_flow import apply
-from workflows import policy_actions
+from workflows.actions import policies as policy_actions
 
 pytestmark = pytest.mark.django_db
 

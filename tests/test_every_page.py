@@ -329,7 +329,7 @@ class Sight:
 
     @classmethod
     def of(cls, visitor: Visitor, case_enterprises: dict[int, int]) -> Sight:
-        from approvals import selectors
+        from approvals.applications import selectors
         from credit.models import Membership
 
         user = visitor.user

@@ -22,7 +22,7 @@ from django.urls.converters import IntConverter, PathConverter, StringConverter,
 from django.urls.exceptions import Resolver404
 from django.urls.resolvers import RegexPattern
 
-from approvals.roles import StaffRole
+from approvals.organisation.roles import StaffRole
 from config.converters import MAX_DATABASE_INTEGER, BoundedIntConverter
 from tests import factories
 

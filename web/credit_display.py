@@ -6,8 +6,9 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from credit import charts, ledger_selectors, scoring
-from credit.ledger_models import LedgerEntry
+from credit.ledger import charts, scoring
+from credit.ledger import selectors as ledger_selectors
+from credit.ledger.models import LedgerEntry
 from credit.models import Enterprise
 
 

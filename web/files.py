@@ -15,11 +15,11 @@ from django.views.decorators.http import require_GET
 
 from approvals import permissions
 from approvals.models import ApplicationMaterial, InspectionAttachment
-from approvals.services.supervision import user_may_view_task
+from approvals.permissions import user_may_view_task
 from core.audit_reads import audit_read_mark
 from core.models import User
 from core.uploads import download_response
-from credit import selectors as credit_selectors
+from credit.enterprises import selectors as credit_selectors
 from credit.models import Membership
 
 

@@ -9,22 +9,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
-from credit import policies, policy_selectors
-from credit.policy_models import ConstructionProject, EligibilityDecision
-
-CONDITION_TEXTS: dict[str, Any] = {
-    policies.MIN_GRADE: gettext_lazy("Credit grade %(grade)s or better"),
-    policies.MIN_SCORE: gettext_lazy("A credit score of at least %(score)s"),
-    policies.NO_ACTIVE_SERIOUS: gettext_lazy("No serious dishonesty entry in force"),
-    policies.NO_SERIOUS_WITHIN_YEARS: gettext_lazy("No serious dishonesty entry within the last %(years)s years"),
-    policies.NO_FALSE_COMMITMENT_UNREPAIRED: gettext_lazy("No false commitment on record unless repaired"),
-    policies.NO_RECTIFICATION_OVERDUE: gettext_lazy("No overdue rectification order"),
-    policies.NO_COURT_DISHONEST_DEBTOR: gettext_lazy("Not listed as a dishonest judgement debtor"),
-    policies.NO_WAGE_ARREARS_WITHIN_MONTHS: gettext_lazy("No wage arrears within the last %(months)s months"),
-    policies.NO_KIND_WITHIN_MONTHS: gettext_lazy("No entry of the kinds %(kinds)s within the last %(months)s months"),
-}
+from credit.policies import rules as policies
+from credit.policies import selectors as policy_selectors
+from credit.policies.models import ConstructionProject, EligibilityDecision
 
 
 def _percent(value: Any) -> str:
@@ -41,10 +29,11 @@ def condition_texts(conditions: Iterable[Mapping[str, Any]]) -> list[str]:
     """The decision table of a policy version as sentences."""
     texts = []
     for condition in conditions:
-        message = CONDITION_TEXTS.get(str(condition.get("type")))
-        if message is None:
+        spec = policies.CONDITIONS.get(str(condition.get("type")))
+        if spec is None:
             texts.append(str(condition.get("type")))
             continue
+        message = _(spec.text)
         values = dict(condition)
         if "kind_codes" in values:
             values["kinds"] = ", ".join(values["kind_codes"])

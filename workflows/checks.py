@@ -3,7 +3,7 @@
 viewflow's default ``lock_impl`` is ``no_lock``: two parallel branches finishing together create
 two Join tasks and leave the process stuck (see shared/notes/viewflow-2.4.md §6.3). Every flow of
 ours must take a select-for-update lock on its process row; ``manage.py check`` (run in CI) fails
-the build otherwise.
+the build otherwise. The views the human nodes name by dotted path must import.
 """
 
 from __future__ import annotations
@@ -47,3 +47,24 @@ def flows_without_row_lock(flow_classes: Iterable[type]) -> list[checks.CheckMes
 @checks.register()
 def check_flow_locks(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
     return flows_without_row_lock(_flow_classes())
+
+
+def screens_missing(paths: Iterable[str]) -> list[checks.CheckMessage]:
+    """Every view a node names by its dotted path (``workflows.nodes.screen``) must import."""
+    from django.utils.module_loading import import_string
+
+    errors: list[checks.CheckMessage] = []
+    for path in sorted(paths):
+        try:
+            import_string(path)
+        except ImportError as exc:
+            errors.append(checks.Error(f"The node view {path} cannot be imported: {exc}", id="workflows.E002"))
+    return errors
+
+
+@checks.register()
+def check_node_screens(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    from workflows import commitment_flows, flows  # noqa: F401  (the flows name their screens when defined)
+    from workflows.nodes import SCREENS
+
+    return screens_missing(SCREENS)

@@ -8,7 +8,7 @@
       → passed (rectified) | revoked (rectification failed)
 
 The flow routes; every rule (who records, what a result does to the certificate and the credit
-ledger) lives in ``approvals.services.supervision``.
+ledger) lives in ``approvals.supervision.services``.
 """
 
 from __future__ import annotations
@@ -20,10 +20,11 @@ from viewflow import this
 from viewflow.workflow import flow, lock
 
 from approvals import permissions
+from approvals.applications import services as application_services
 from approvals.models import Application, InspectionTask, RectificationOrder
-from approvals.services import supervision as services
+from approvals.supervision import services
 from workflows.models import ApplicationProcess
-from workflows.nodes import OpenInspectionPage, due_moment
+from workflows.nodes import screen
 
 
 class InspectionNode(flow.View):
@@ -61,7 +62,7 @@ class InspectionNode(flow.View):
             task.owner_id is None
             and inspection is not None
             and user.is_authenticated
-            and services.user_may_record(user=user, task=inspection)
+            and permissions.user_may_record(user=user, task=inspection)
         )
 
     def can_unassign(self, user: Any, task: Any) -> bool:
@@ -70,7 +71,9 @@ class InspectionNode(flow.View):
     def can_execute(self, user: Any, task: Any) -> bool:
         inspection = self._inspection_task(task)
         return (
-            task.owner_id == user.pk and inspection is not None and services.user_may_record(user=user, task=inspection)
+            task.owner_id == user.pk
+            and inspection is not None
+            and permissions.user_may_record(user=user, task=inspection)
         )
 
 
@@ -78,7 +81,7 @@ def rectification_timeout(activation: Any) -> Any:
     """The rectification deadline of the case: the end of the deadline day."""
     application = activation.process.application
     order = RectificationOrder.objects.filter(task__application=application, status="open").order_by("-id").first()
-    return due_moment(order.deadline if order else None)
+    return application_services.due_moment(order.deadline if order else None)
 
 
 class CommitmentApprovalFlow(flow.Flow):
@@ -89,7 +92,7 @@ class CommitmentApprovalFlow(flow.Flow):
 
     start = flow.StartHandle(this.start_process).Next(this.verify)
     verify = (
-        InspectionNode(OpenInspectionPage.as_view(), reinspection=False)
+        InspectionNode(screen("web.staff.task_pages.OpenInspectionPage"), reinspection=False)
         .Annotation(title=_("Verify the commitment"))
         .Next(this.after_verify)
     )
@@ -100,7 +103,7 @@ class CommitmentApprovalFlow(flow.Flow):
         .Default(this.passed)
     )
     reinspect = (
-        InspectionNode(OpenInspectionPage.as_view(), reinspection=True)
+        InspectionNode(screen("web.staff.task_pages.OpenInspectionPage"), reinspection=True)
         .Annotation(title=_("Re-inspect after rectification"))
         .OnTimeout(
             rectification_timeout,

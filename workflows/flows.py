@@ -1,4 +1,4 @@
-"""The order of steps. Flows route; every rule lives in ``approvals.services``.
+"""The order of steps. Flows route; every rule lives in ``approvals.organisation.services``.
 
 StandardApprovalFlow (seed §34, linked approval):
 
@@ -18,10 +18,10 @@ from viewflow import this
 from viewflow.workflow import flow, lock
 
 from approvals import permissions
+from approvals.applications import services
 from approvals.models import Application, Department, Step
-from approvals.services import applications as services
 from workflows.models import ApplicationProcess
-from workflows.nodes import DepartmentTask, DynamicSplit, OpenOnOurTaskPage, step_timeout
+from workflows.nodes import DepartmentTask, DynamicSplit, screen, step_timeout, timed_out_task
 
 Status = Application.Status
 
@@ -50,7 +50,10 @@ class StandardApprovalFlow(flow.Flow):
 
     accept = (
         DepartmentTask(
-            OpenOnOurTaskPage.as_view(), step_kind=Step.Kind.ACCEPT, perm=permissions.ACCEPT, department=_desk
+            screen("web.staff.task_pages.OpenOnOurTaskPage"),
+            step_kind=Step.Kind.ACCEPT,
+            perm=permissions.ACCEPT,
+            department=_desk,
         )
         .Annotation(title=_("Accept at the window"))
         .OnTimeout(step_timeout, this.deem_accepted, title=_("Deemed acceptance (art. 32)"))
@@ -71,7 +74,7 @@ class StandardApprovalFlow(flow.Flow):
     fan_out = DynamicSplit().Next(this.review, data_source=this.review_departments)
     review = (
         DepartmentTask(
-            OpenOnOurTaskPage.as_view(),
+            screen("web.staff.task_pages.OpenOnOurTaskPage"),
             step_kind=Step.Kind.REVIEW,
             perm=permissions.REVIEW,
             department=_review_department,
@@ -86,7 +89,10 @@ class StandardApprovalFlow(flow.Flow):
 
     decide = (
         DepartmentTask(
-            OpenOnOurTaskPage.as_view(), step_kind=Step.Kind.DECIDE, perm=permissions.DECIDE, department=_lead
+            screen("web.staff.task_pages.OpenOnOurTaskPage"),
+            step_kind=Step.Kind.DECIDE,
+            perm=permissions.DECIDE,
+            department=_lead,
         )
         .Annotation(title=_("Decision"))
         .Next(this.decided)
@@ -106,8 +112,7 @@ class StandardApprovalFlow(flow.Flow):
         """The applicant answered the 补正 notice (the portal ran the service); back to the window."""
 
     def deem_acceptance(self, activation: Any) -> None:
-        timer = activation.task.previous.order_by("-pk").first()
-        accept_task = timer.previous.order_by("-pk").first() if timer else None
+        accept_task = timed_out_task(activation)
         services.application_deem_accepted(application=activation.process.application)
         if accept_task is not None:
             services.step_close(task_id=accept_task.pk, outcome="deemed_accepted")
@@ -120,8 +125,7 @@ class StandardApprovalFlow(flow.Flow):
         return [{"department_id": department.pk} for department in departments]
 
     def record_deemed_consent(self, activation: Any) -> None:
-        host = activation.task.previous.order_by("-pk").first()  # the timer boundary
-        review_task = host.previous.order_by("-pk").first() if host else None
+        review_task = timed_out_task(activation)
         department = Department.objects.get(pk=review_task.data["department_id"])
         services.review_opinion_deem(application=activation.process.application, department=department)
         services.step_close(task_id=review_task.pk, outcome="deemed_consent")

@@ -10,13 +10,12 @@ count and global permissions never do), and it records a ``Step`` with its own d
 from __future__ import annotations
 
 import datetime
+import functools
 from collections.abc import Callable
 from typing import Any
 
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.urls import reverse
-from django.utils import timezone
-from django.views import View
+from django.http import HttpRequest, HttpResponse
+from django.utils.module_loading import import_string
 from viewflow.workflow import flow
 from viewflow.workflow.activation import Activation
 from viewflow.workflow.exceptions import FlowRuntimeError
@@ -25,8 +24,8 @@ from viewflow.workflow.nodes.split import SplitActivation
 from viewflow.workflow.token import Token
 
 from approvals import permissions
-from approvals.models import Department, InspectionTask, Step
-from approvals.services import applications as application_services
+from approvals.applications import services as application_services
+from approvals.models import Department, Step
 
 
 class DynamicSplitActivation(SplitActivation):
@@ -64,19 +63,28 @@ class DynamicSplit(flow.Split):
         return self
 
 
-def due_moment(due_on: datetime.date | None) -> datetime.datetime:
-    """A step due on day D is overdue from midnight after D (Asia/Shanghai)."""
-    if due_on is None:
-        return timezone.now() + datetime.timedelta(days=3650)
-    local = timezone.get_current_timezone()
-    return datetime.datetime.combine(due_on + datetime.timedelta(days=1), datetime.time.min, tzinfo=local)
+def task_department(task: Any) -> Department:
+    """The department a department task is owned by (its owner permission object)."""
+    return Department.objects.get(pk=int(task.owner_permission_obj_pk))
+
+
+def boundary_host(boundary: Any) -> Any:
+    """The task a timer boundary belongs to: viewflow records the host task as the boundary's
+    ``previous``. ``None`` when there is none."""
+    return boundary.previous.order_by("-pk").first()
+
+
+def timed_out_task(activation: Any) -> Any:
+    """In the node a timeout leads to: the task whose timer fired (the timer's host)."""
+    timer = boundary_host(activation.task)
+    return boundary_host(timer) if timer is not None else None
 
 
 def step_timeout(activation: Any) -> datetime.datetime:
     """Delay of a step's timeout boundary: the end of the host step's due day."""
-    host = activation.task.previous.order_by("-pk").first()
+    host = boundary_host(activation.task)
     step = Step.objects.filter(task_id=host.pk).only("due_on").first() if host else None
-    return due_moment(step.due_on if step else None)
+    return application_services.due_moment(step.due_on if step else None)
 
 
 class DepartmentTask(flow.View):
@@ -110,7 +118,7 @@ class DepartmentTask(flow.View):
         return activation
 
     def department_of(self, task: Any) -> Department:
-        return Department.objects.get(pk=int(task.owner_permission_obj_pk))
+        return task_department(task)
 
     def can_assign(self, user: Any, task: Any) -> bool:
         return (
@@ -131,26 +139,25 @@ class DepartmentTask(flow.View):
 
 
 # --- the views viewflow's frontend opens for a human node ------------------------------------------
-# viewflow needs a view on every human node (its task URL). Ours only send the user on to
-# ReformFlow's own page for the task, which takes the claim, the lock and the action together.
+# viewflow needs a view on every human node (its task URL). Ours live with every other screen in
+# web/staff/task_pages.py (the layer above this one): a node names its view by its dotted path, and
+# it is imported when viewflow's frontend first opens such a task, after every app has loaded.
 
 
-class OpenOnOurTaskPage(View):
-    """The frontend's task URL: our task page takes the claim, lock and service call together."""
-
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not (request.user.is_authenticated and request.user.is_bureau_staff):
-            raise Http404
-        return HttpResponseRedirect(reverse("workbench:task", args=[kwargs["task_pk"]]), status=303)
+SCREENS: set[str] = set()  # every dotted path a node names (a system check imports each one)
 
 
-class OpenInspectionPage(View):
-    """The frontend's task URL: the inspection page records, locks and routes together."""
+def screen(dotted_path: str) -> Callable[..., HttpResponse]:
+    """The view at ``dotted_path`` (a class-based view), for a node's constructor."""
+    SCREENS.add(dotted_path)
 
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not (request.user.is_authenticated and request.user.is_bureau_staff):
-            raise Http404
-        task = InspectionTask.objects.filter(flow_task_id=kwargs["task_pk"]).only("pk").first()
-        if task is None:
-            raise Http404
-        return HttpResponseRedirect(reverse("supervision:task", args=[task.pk]), status=303)
+    def view(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        return _screen_view(dotted_path)(request, *args, **kwargs)
+
+    return view
+
+
+@functools.cache
+def _screen_view(dotted_path: str) -> Callable[..., HttpResponse]:
+    view: Callable[..., HttpResponse] = import_string(dotted_path).as_view()
+    return view

@@ -6,10 +6,10 @@
           not eligible → refused_ineligible (at once; nothing granted)
           eligible     → review (a Handle: run from the policy office's screen after approve/refuse)
                            → check_approved → granted | refused
-    A withdrawal by the enterprise cancels the process (``workflows.policy_actions``).
+    A withdrawal by the enterprise cancels the process (``workflows.actions.policies``).
 
 The flow routes only: eligibility, caps, who may decide and what a grant is live in
-``credit.policy_services``. The gates read the application's own status column (the artifact),
+``credit.policies.services``. The gates read the application's own status column (the artifact),
 never a copy in the process's JSON.
 """
 
@@ -23,7 +23,7 @@ from viewflow import this
 from viewflow.workflow import flow, lock
 from viewflow.workflow.models import Process
 
-from credit.policy_models import ApplicationStatus, PolicyApplication
+from credit.policies.models import ApplicationStatus, PolicyApplication
 
 
 def application_of(activation: Any) -> PolicyApplication:

@@ -4,13 +4,13 @@ from django.db import migrations
 
 
 def create(apps, schema_editor):
-    from credit.ledger_triggers import triggers_create
+    from credit.ledger.triggers import triggers_create
 
     triggers_create(schema_editor.connection)
 
 
 def drop(apps, schema_editor):
-    from credit.ledger_triggers import triggers_drop
+    from credit.ledger.triggers import triggers_drop
 
     triggers_drop(schema_editor.connection)
 

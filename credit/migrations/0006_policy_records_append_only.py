@@ -5,13 +5,13 @@ from django.db import migrations
 
 
 def create(apps, schema_editor):
-    from credit.ledger_triggers import policy_triggers_create
+    from credit.ledger.triggers import policy_triggers_create
 
     policy_triggers_create(schema_editor.connection)
 
 
 def drop(apps, schema_editor):
-    from credit.ledger_triggers import policy_triggers_drop
+    from credit.ledger.triggers import policy_triggers_drop
 
     policy_triggers_drop(schema_editor.connection)
 

@@ -2,7 +2,7 @@ import pytest
 from django.urls import reverse
 
 from approvals.models import RoleAssignment
-from approvals.roles import StaffRole
+from approvals.organisation.roles import StaffRole
 from core.models import AuditEvent
 from credit.models import Enterprise, Membership
 from tests import factories

@@ -24,13 +24,13 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from approvals.calendar import services as calendar_services
+from approvals.catalogue import services as catalogue
 from approvals.models import ApprovalItem, ApprovalItemVersion, CalendarYear, Campaign, InspectorConflict
-from approvals.roles import StaffRole
-from approvals.services import calendar as calendar_services
-from approvals.services import campaigns as campaign_services
-from approvals.services import catalogue
+from approvals.organisation.roles import StaffRole
+from approvals.supervision import campaigns as campaign_services
 from core.admin_forms import SafeInputMixin, key_is_valid
-from credit.policy_models import PolicyVersion
+from credit.policies.models import PolicyVersion
 from tests import factories
 from tests.credit.test_policy_services import make_policy
 from tests.workflows.conftest import make_item

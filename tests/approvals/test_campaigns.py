@@ -17,7 +17,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from approvals import draw
+from approvals.applications import services as application_services
 from approvals.models import (
     ApprovalItemVersion,
     Campaign,
@@ -28,10 +28,11 @@ from approvals.models import (
     InspectionTask,
     InspectorConflict,
 )
-from approvals.roles import StaffRole
-from approvals.services import applications as application_services
-from approvals.services import campaigns as services
-from approvals.services import supervision
+from approvals.organisation.roles import StaffRole
+from approvals.supervision import campaigns as services
+from approvals.supervision import draw
+from approvals.supervision import selectors as supervision_selectors
+from approvals.supervision import services as supervision
 from core.models import AuditEvent, User
 from tests import factories
 from tests.credit.ledger_helpers import append
@@ -427,7 +428,7 @@ def test_default_ratios_sample_by_grade(setting):
 
 def test_same_inputs_give_the_same_sample(setting):
     campaign = drawn_campaign(setting, ratios={"A": "1", "B": "1", "C": "0.5", "D": "1"})
-    inputs = services.stored_inputs(campaign)
+    inputs = supervision_selectors.stored_inputs(campaign)
     first = draw.draw(
         seed=SEED,
         campaign_code=campaign.code,
@@ -493,7 +494,7 @@ def test_too_few_eligible_inspectors_refuses_the_whole_draw_naming_the_target(se
     assert AuditEvent.objects.filter(pk__gt=0).count() == events_before + 1
     refused = AuditEvent.objects.get(action="campaign.draw_refused", object_id=str(campaign.pk))
     assert refused.data["seed"] == SEED and refused.data["code"] == "too_few_inspectors"
-    assert [a["seed"] for a in services.campaign_refused_draws(campaign=campaign)] == [SEED]
+    assert [a["seed"] for a in supervision_selectors.campaign_refused_draws(campaign=campaign)] == [SEED]
 
 
 def test_seed_errors(setting):
@@ -540,7 +541,7 @@ def test_draw_verify_passes_when_intact(verified):
     status, output = verify_exit(verified.code)
     assert status == 0, output
     assert "OK" in output
-    assert services.campaign_verify(campaign=verified) == []
+    assert supervision_selectors.campaign_verify(campaign=verified) == []
 
 
 @contextlib.contextmanager
@@ -661,7 +662,7 @@ def test_draw_export_prints_exactly_the_export_document(verified):
     out = StringIO()
     call_command("draw_export", verified.code, stdout=out, stderr=StringIO())
     text = out.getvalue()
-    document = services.campaign_export(campaign=verified)
+    document = supervision_selectors.campaign_export(campaign=verified)
     assert text == draw.export_dumps(document)
     loaded = json.loads(text)
     assert list(loaded) == list(draw.EXPORT_KEYS)
@@ -690,7 +691,7 @@ def test_draw_export_refuses_an_undrawn_campaign(setting):
 
 
 def record(task: InspectionTask, result: str, **kwargs) -> None:  # type: ignore[no-untyped-def]
-    answers = dict.fromkeys(supervision.checklist_of(task), "ok")
+    answers = dict.fromkeys(supervision_selectors.checklist_of(task), "ok")
     supervision.inspection_record(
         actor=task.inspector_1,
         task=task,
@@ -754,7 +755,7 @@ def test_auditor_downloads_the_export_and_the_read_is_logged(client, verified, a
     assert response.status_code == 200
     assert response["Content-Type"].startswith("application/json")
     assert "attachment" in response["Content-Disposition"]
-    assert response.content.decode() == draw.export_dumps(services.campaign_export(campaign=verified))
+    assert response.content.decode() == draw.export_dumps(supervision_selectors.campaign_export(campaign=verified))
     logged = AuditEvent.objects.filter(
         action="auditor.read", actor=auditor, object_type="approvals.campaign", object_id=str(verified.pk)
     )
@@ -951,7 +952,7 @@ def test_seed_demo_campaign_is_idempotent_and_verifies():
     call_command("seed_demo_campaign", stdout=second, stderr=StringIO())
     assert "nothing changed" in second.getvalue()
     assert (AuditEvent.objects.count(), InspectionTask.objects.count()) == counts
-    assert services.campaign_verify(campaign=campaign) == []
+    assert supervision_selectors.campaign_verify(campaign=campaign) == []
 
 
 # --- races (PostgreSQL, real threads) ---------------------------------------------------------------
@@ -978,7 +979,7 @@ def test_two_draws_at_once_draw_once(setting):
     campaign.refresh_from_db()
     assert campaign.seed in ("seed-one", "seed-two")
     assert InspectionTask.objects.filter(campaign=campaign).count() == 4
-    assert services.campaign_verify(campaign=campaign) == []
+    assert supervision_selectors.campaign_verify(campaign=campaign) == []
 
 
 @pytest.mark.postgres_only
@@ -1009,6 +1010,6 @@ def test_the_recusals_hash_is_stored_at_the_freeze_and_published(client, setting
     services.campaign_freeze(actor=setting.organiser, campaign=campaign)
     campaign.refresh_from_db()
     pairs = CampaignRecusal.objects.filter(campaign=campaign).values_list("uscc", "username")
-    assert campaign.recusals_sha256 == draw.roster_hash(services.recusals_canonical(pairs))
+    assert campaign.recusals_sha256 == draw.roster_hash(supervision_selectors.recusals_canonical(pairs))
     page = client.get(reverse("inspections_public:detail", args=[campaign.code]))
     assert campaign.recusals_sha256 in page.content.decode()

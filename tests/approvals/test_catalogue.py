@@ -4,8 +4,8 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 
+from approvals.catalogue import services as catalogue
 from approvals.models import ApprovalItemVersion, CalendarDay, CalendarVersion, CalendarYear
-from approvals.services import catalogue
 from tests.workflows.conftest import make_item
 
 pytestmark = pytest.mark.django_db

@@ -5,10 +5,12 @@ from types import SimpleNamespace as Fact
 
 import pytest
 
-from approvals import clock
-from approvals.clock import CalendarNotPublished, WorkingCalendar, add_working_days, working_days_between
+from approvals.calendar import clock
+from approvals.calendar import selectors as calendar_selectors
+from approvals.calendar import services as calendar_services
+from approvals.calendar.clock import WorkingCalendar
+from approvals.calendar.selectors import CalendarNotPublished, add_working_days, working_days_between
 from approvals.models import CalendarYear
-from approvals.services import calendar as calendar_services
 
 D = datetime.date
 
@@ -150,7 +152,7 @@ class TestStoredCalendar:
 
     def test_calendar_edit_leaves_old_version_reproducible(self):
         v1 = calendar_services.calendar_year_publish(actor=None, year=2026, days=[], source=CalendarYear.Source.MANUAL)
-        before = add_working_days(D(2026, 11, 27), 3, calendar=clock.calendar_load(v1.number))
+        before = add_working_days(D(2026, 11, 27), 3, calendar=calendar_selectors.calendar_load(v1.number))
         v2 = calendar_services.calendar_day_set(
             actor=None, day=D(2026, 11, 30), kind="holiday", name="临时", note="test"
         )
@@ -158,10 +160,10 @@ class TestStoredCalendar:
         assert before == D(2026, 12, 2)
         assert after == D(2026, 12, 3)
         # The old deadline is reproduced with the version it recorded.
-        assert add_working_days(D(2026, 11, 27), 3, calendar=clock.calendar_load(v1.number)) == before
+        assert add_working_days(D(2026, 11, 27), 3, calendar=calendar_selectors.calendar_load(v1.number)) == before
         calendar_services.calendar_day_clear(actor=None, day=D(2026, 11, 30), note="undo")
         assert add_working_days(D(2026, 11, 27), 3) == before
-        assert clock.calendar_load(v2.number).holidays == frozenset({D(2026, 11, 30)})
+        assert calendar_selectors.calendar_load(v2.number).holidays == frozenset({D(2026, 11, 30)})
 
     def test_year_published_twice_refused(self):
         calendar_services.calendar_year_publish(actor=None, year=2026, days=[])

@@ -1,4 +1,4 @@
-"""The random-inspection draw (approvals/draw.py) against its specification (docs/random-draw.md).
+"""The random-inspection draw (approvals/supervision/draw.py) against its specification (docs/random-draw.md).
 
 No database: the module is pure. ``reference_draw`` below is an independent re-implementation
 written from the document (hex strings, ``Fraction``, full sorts), sharing no code with the module.
@@ -22,8 +22,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from approvals import draw as draw_module
-from approvals.draw import (
+from approvals.supervision import draw as draw_module
+from approvals.supervision.draw import (
     DEFAULT_RATIOS,
     DrawError,
     Target,

@@ -7,12 +7,12 @@ import pytest
 from django.core.files.base import ContentFile
 from django.urls import reverse
 
+from approvals.applications import services
 from approvals.models import Application, ApplicationMaterial
-from approvals.services import applications as services
 from core.exceptions import DomainError
 from tests.workflows.conftest import PDF, claim_and, file_application, make_item, new_draft, only_task
 from web.portal import forms as wf_forms
-from workflows import actions
+from workflows.actions import applications as actions
 
 pytestmark = pytest.mark.django_db
 

@@ -5,8 +5,8 @@ import re
 import pytest
 from django.urls import reverse
 
-from approvals.roles import StaffRole
-from credit.ledger_services import LedgerError
+from approvals.organisation.roles import StaffRole
+from credit.ledger.services import LedgerError
 from tests import factories
 from tests.credit.ledger_helpers import append
 

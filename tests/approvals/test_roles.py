@@ -6,10 +6,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from guardian.shortcuts import get_perms
 
-from approvals import permissions, services
+from approvals import permissions
 from approvals.models import Department, RoleAssignment
-from approvals.roles import DEPARTMENT_ROLE_PERMISSIONS, StaffRole
-from approvals.services import OrganisationError
+from approvals.organisation import services
+from approvals.organisation.roles import DEPARTMENT_ROLE_PERMISSIONS, StaffRole
+from approvals.organisation.services import OrganisationError
 from core.models import AuditEvent, User
 from tests import factories
 

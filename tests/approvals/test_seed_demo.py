@@ -5,9 +5,9 @@ from django.core.management import call_command
 
 from approvals import permissions
 from approvals.models import Department, RoleAssignment
-from approvals.roles import StaffRole
+from approvals.organisation.roles import StaffRole
 from core.models import AuditEvent, User
-from credit import selectors
+from credit.enterprises import selectors
 from credit.models import Enterprise, Membership
 
 pytestmark = pytest.mark.django_db

@@ -1,7 +1,7 @@
 import pytest
 from django.urls import reverse
 
-from approvals.roles import StaffRole
+from approvals.organisation.roles import StaffRole
 from core.models import AuditEvent
 from credit.models import Membership
 from tests import factories

@@ -4,13 +4,13 @@ import pytest
 from django.utils import timezone
 
 from approvals.models import Application, Certificate, Commitment, Inspection, InspectionTask
-from approvals.services import supervision as services
+from approvals.supervision import selectors as supervision_selectors
 from core.exceptions import DomainError
-from credit.ledger_models import LedgerEntry
+from credit.ledger.models import LedgerEntry
 from tests.concurrency.conftest import run_concurrently
 from tests.workflows.conftest import new_draft
 from tests.workflows.test_commitment_flow import commit_case, sign, supervision  # noqa: F401  (fixture)
-from workflows import supervision_actions as actions
+from workflows.actions import supervision as actions
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
 
@@ -40,7 +40,7 @@ def test_both_inspectors_recording_at_once_apply_one_outcome(owner, enterprise, 
             actor=inspector,
             task=fresh,
             inspected_on=timezone.localdate(),
-            checklist=dict.fromkeys(services.checklist_of(fresh), "ok"),
+            checklist=dict.fromkeys(supervision_selectors.checklist_of(fresh), "ok"),
             findings="合格",
             result="pass",
         )

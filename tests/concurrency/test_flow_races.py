@@ -6,14 +6,14 @@ import pytest
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
+from approvals.applications import services
 from approvals.models import Application
-from approvals.roles import StaffRole
-from approvals.services import applications as services
+from approvals.organisation.roles import StaffRole
 from core.exceptions import DomainError
 from tests import factories
 from tests.concurrency.conftest import run_concurrently
 from tests.workflows.conftest import accept, file_application, make_item, new_draft
-from workflows import actions
+from workflows.actions import applications as actions
 from workflows.models import ApplicationProcess
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]

@@ -6,8 +6,8 @@ import os
 
 import pytest
 
-from credit.ledger_models import LedgerEntry, LedgerHead
-from credit.ledger_verify import chain_verify
+from credit.ledger.models import LedgerEntry, LedgerHead
+from credit.ledger.verify import chain_verify
 from tests import factories
 from tests.concurrency.conftest import run_concurrently
 from tests.credit.ledger_helpers import append, kind, runtime_role_connections

@@ -5,12 +5,12 @@ import uuid
 import pytest
 from django.core.files.base import ContentFile
 
+from approvals.applications import services
 from approvals.models import Application, ApplicationMaterial
-from approvals.services import applications as services
 from core.exceptions import DomainError
 from tests.concurrency.conftest import run_concurrently
 from tests.workflows.conftest import PDF, make_item, new_draft
-from workflows import actions
+from workflows.actions import applications as actions
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
 

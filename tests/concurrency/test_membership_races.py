@@ -2,14 +2,14 @@
 
 import pytest
 
-from approvals import services as org
 from approvals.models import RoleAssignment
-from approvals.roles import StaffRole
-from approvals.services import OrganisationError
+from approvals.organisation import services as org
+from approvals.organisation.roles import StaffRole
+from approvals.organisation.services import OrganisationError
 from core.models import AuditEvent
-from credit import services
+from credit.enterprises import services
+from credit.enterprises.services import MembershipError
 from credit.models import Enterprise, Membership
-from credit.services import MembershipError
 from tests import factories
 from tests.concurrency.conftest import run_concurrently
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from core.exceptions import DomainError
-from credit import policy_services
-from credit.policy_models import ApplicationStatus, EligibilityDecision, PolicyApplication
+from credit.policies import services as policy_services
+from credit.policies.models import ApplicationStatus, EligibilityDecision, PolicyApplication
 from tests import factories
 from tests.concurrency.conftest import run_concurrently
 from tests.credit.test_policy_services import make_policy

@@ -8,13 +8,13 @@ from __future__ import annotations
 import pytest
 from viewflow.workflow.models import Process, Task
 
-from approvals.roles import StaffRole
+from approvals.organisation.roles import StaffRole
 from core.exceptions import DomainError
-from credit.policy_models import ApplicationStatus, EligibilityDecision, PolicyApplication, PolicyGrant
+from credit.policies.models import ApplicationStatus, EligibilityDecision, PolicyApplication, PolicyGrant
 from tests import factories
 from tests.concurrency.conftest import run_concurrently
 from tests.credit.test_policy_services import make_policy
-from workflows import policy_actions
+from workflows.actions import policies as policy_actions
 from workflows.policy_flows import PolicyApplicationFlow
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]

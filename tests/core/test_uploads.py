@@ -12,11 +12,11 @@ from PIL import Image
 from pypdf import PdfWriter
 from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject, TextStringObject
 
+from approvals.applications import services as app_services
 from approvals.models import ApplicationMaterial
-from approvals.services import applications as app_services
 from core.exceptions import DomainError
 from core.uploads import UploadRejectedError, minimal_pdf, upload_check, upload_clean_name
-from credit import services as credit_services
+from credit.enterprises import services as credit_services
 from credit.models import Membership
 from tests.workflows.conftest import make_item, new_draft
 
@@ -252,30 +252,20 @@ def test_a_stored_letter_is_served_as_an_attachment_with_its_recorded_type(
 def test_the_portal_form_shows_the_refusal_on_the_field_and_stores_nothing(
     label, name, content, code, client, bureau, owner, enterprise, settings, tmp_path
 ):
-    import uuid
-
     from django.core.files.uploadedfile import SimpleUploadedFile
     from django.urls import reverse
 
     from approvals.models import Application
+    from tests.workflows.test_views import filing
 
     settings.MEDIA_ROOT = tmp_path
     version = make_item(bureau)
     material = version.materials.get(position=1)
     client.force_login(owner)
+    upload = SimpleUploadedFile(name, content, content_type="application/pdf")
     response = client.post(
         reverse("portal:application_file", args=[version.pk]),
-        {
-            "enterprise": enterprise.pk,
-            "project_name": "新店",
-            "project_address": "沈阳市和平区",
-            "description": "开设门店",
-            "contact_name": "张三",
-            "contact_phone": "13800000000",
-            "idempotency_key": str(uuid.uuid4()),
-            "submit": "1",
-            f"material_{material.pk}": SimpleUploadedFile(name, content, content_type="application/pdf"),
-        },
+        filing(version, enterprise, **{f"material_{material.pk}": upload}),
     )
     assert response.status_code == 400
     errors = response.context["form"].errors.as_data()[f"material_{material.pk}"]

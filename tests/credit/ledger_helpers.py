@@ -9,8 +9,8 @@ from typing import Any
 
 from django.utils import timezone
 
-from credit import ledger_services
-from credit.ledger_models import CreditEntryKind, LedgerEntry
+from credit.ledger import services as ledger_services
+from credit.ledger.models import CreditEntryKind, LedgerEntry
 from credit.models import Enterprise
 
 
@@ -37,6 +37,20 @@ def append(enterprise: Enterprise, code: str = "admin_penalty", *, days_ago: int
     }
     values.update(kwargs)
     return ledger_services.credit_entry_append(**values)
+
+
+def runtime_role_become(role: str) -> None:
+    """Create the runtime role ``role`` as the owner, then go on in this transaction as that role."""
+    from django.core.management import call_command
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL ROLE NONE")  # the owner creates the role (CI may run us as another)
+    call_command("ledger_runtime_role", role=role, no_login=True, verbosity=0)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SET LOCAL ROLE {role}")
+        cursor.execute("SELECT current_user")
+        assert cursor.fetchone()[0] == role
 
 
 def runtime_role_connections(django_db_setup: Any, django_db_blocker: Any) -> Iterator[str | None]:

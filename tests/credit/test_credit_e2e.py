@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from credit.ledger_models import CreditRequest, LedgerEntry
+from credit.ledger.models import CreditRequest, LedgerEntry
 from tests import factories
 from tests.credit.ledger_helpers import append
 

@@ -11,8 +11,10 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
-from credit import ledger_selectors, ledger_services, scoring
-from credit.ledger_models import GradeSnapshot
+from credit.ledger import scoring
+from credit.ledger import selectors as ledger_selectors
+from credit.ledger import services as ledger_services
+from credit.ledger.models import GradeSnapshot
 from tests.credit.ledger_helpers import append
 
 pytestmark = pytest.mark.django_db

@@ -5,13 +5,15 @@ from __future__ import annotations
 import datetime
 
 import pytest
+import time_machine
 from django.urls import reverse
 from django.utils import timezone
 from viewflow.workflow.models import Process
 
 from core.exceptions import DomainError
-from credit import ledger_selectors, ledger_services
-from credit.ledger_models import CreditRequest, LedgerEntry
+from credit.ledger import selectors as ledger_selectors
+from credit.ledger import services as ledger_services
+from credit.ledger.models import CreditRequest, LedgerEntry
 from tests import factories
 from tests.credit.ledger_helpers import append
 from workflows.credit_flows import ObjectionFlow, RepairFlow
@@ -111,11 +113,44 @@ def test_only_the_credit_office_decides(owner, enterprise, auditor):
         actor=owner, enterprise=enterprise, entry=original, kind="objection", statement="s", evidence="e"
     )
     with pytest.raises(DomainError) as caught:
-        ledger_services.credit_request_decide(actor=auditor, request=request, grant=True, reason="r")
+        ledger_services.credit_request_decide(actor=auditor, credit_request=request, grant=True, reason="r")
     assert caught.value.code == "not_credit_office"
 
 
-def test_decision_deadline_counts_working_days():
-    # 2026-09-30 (Wed) + 5 working days skips the National Day holiday (1–7 October, 8 October on)
-    assert ledger_services.add_working_days(datetime.date(2026, 9, 30), 5) > datetime.date(2026, 10, 8)
-    assert ledger_services.add_working_days(datetime.date(2031, 1, 3), 1) == datetime.date(2031, 1, 6)
+def test_decision_deadline_counts_the_bureaus_working_days(owner, enterprise):
+    from approvals.calendar import services as calendar_services
+
+    # Wed 30 Sep 2026 + 5 working days skips the National Day holiday (1–7 October) and counts the
+    # make-up Saturday 10 October: Thu 8, Fri 9, Sat 10, Mon 12, Tue 13
+    with time_machine.travel(datetime.datetime(2026, 9, 30, 10, tzinfo=datetime.UTC), tick=False):
+        original = append(enterprise, "admin_penalty", days_ago=5)
+        request = ledger_services.credit_request_submit(
+            actor=owner, enterprise=enterprise, entry=original, kind="objection", statement="s", evidence="e"
+        )
+    assert request.due_on == datetime.date(2026, 10, 13)
+    # the calendar administrators edit decides: a holiday added on 13 October moves the next deadline
+    calendar_services.calendar_day_set(
+        actor=None, day=datetime.date(2026, 10, 13), kind="holiday", name="临时", note="t"
+    )
+    with time_machine.travel(datetime.datetime(2026, 9, 30, 11, tzinfo=datetime.UTC), tick=False):
+        other = append(enterprise, "admin_penalty", days_ago=5)
+        later = ledger_services.credit_request_submit(
+            actor=owner, enterprise=enterprise, entry=other, kind="objection", statement="s", evidence="e"
+        )
+    assert later.due_on == datetime.date(2026, 10, 14)
+
+
+def test_a_deadline_in_a_year_the_calendar_does_not_cover_is_refused(client, owner, enterprise):
+    with time_machine.travel(datetime.datetime(2027, 12, 28, 10, tzinfo=datetime.UTC), tick=False):
+        original = append(enterprise, "admin_penalty", days_ago=5)
+        with pytest.raises(DomainError) as caught:
+            ledger_services.credit_request_submit(
+                actor=owner, enterprise=enterprise, entry=original, kind="objection", statement="s", evidence="e"
+            )
+        assert caught.value.code == "calendar_not_published"
+        assert not CreditRequest.objects.exists()
+        client.force_login(owner)
+        response = _submit(client, enterprise, original, "objection")
+    assert response.status_code == 400
+    assert "2028" in response.content.decode()
+    assert not CreditRequest.objects.exists() and not Process.objects.exists()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from credit.ledger_models import CreditEntryKind
+from credit.ledger.models import CreditEntryKind
 from tests.credit.ledger_helpers import append, kind
 
 pytestmark = pytest.mark.django_db

@@ -13,9 +13,10 @@ from django.db import DatabaseError, IntegrityError, connection, transaction
 
 from core.exceptions import DomainError
 from core.models import AuditEvent
-from credit import ledger_hashing, ledger_services
-from credit.ledger_models import LedgerEntry, LedgerHead
-from credit.ledger_triggers import TRIGGER_NAMES, triggers_present
+from credit.ledger import hashing as ledger_hashing
+from credit.ledger import services as ledger_services
+from credit.ledger.models import LedgerEntry, LedgerHead
+from credit.ledger.triggers import TRIGGER_NAMES, triggers_present
 from tests import factories
 from tests.credit.ledger_helpers import append, kind
 

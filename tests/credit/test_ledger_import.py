@@ -10,8 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.exceptions import DomainError
-from credit import ledger_services
-from credit.ledger_models import ImportBatch, LedgerEntry, ManualEntryProposal
+from credit.ledger import services as ledger_services
+from credit.ledger.models import ImportBatch, LedgerEntry, ManualEntryProposal
 from tests import factories
 from tests.credit.ledger_helpers import kind
 

@@ -11,8 +11,9 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
-from credit import ledger_hashing, ledger_services
-from credit.ledger_models import LedgerEntry
+from credit.ledger import hashing as ledger_hashing
+from credit.ledger import services as ledger_services
+from credit.ledger.models import LedgerEntry
 from tests import factories
 from tests.credit.ledger_helpers import append, kind
 

@@ -8,7 +8,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connection, transaction
 
-from credit import ledger_verify
+from credit.ledger import verify as ledger_verify
 from tests import factories
 from tests.credit.ledger_helpers import append
 

@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from core.models import AuditEvent
-from credit.ledger_models import LedgerEntry, ManualEntryProposal
+from credit.ledger.models import LedgerEntry, ManualEntryProposal
 from tests import factories
 from tests.credit.ledger_helpers import append, kind
 
@@ -162,7 +162,7 @@ def test_non_auditors_get_404_in_the_ledger_console(client, owner):
 def test_credit_office_home_query_count_does_not_grow(client, credit_officer, enterprise):
     from django.utils import timezone
 
-    from credit import ledger_services
+    from credit.ledger import services as ledger_services
 
     client.force_login(credit_officer)
 

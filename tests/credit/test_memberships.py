@@ -6,9 +6,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core.models import AuditEvent
-from credit import selectors, services
+from credit.enterprises import selectors, services
+from credit.enterprises.services import EnterpriseError, MembershipError
 from credit.models import Enterprise, EnterpriseProfileChange, Membership
-from credit.services import EnterpriseError, MembershipError
 from tests import factories
 
 pytestmark = pytest.mark.django_db

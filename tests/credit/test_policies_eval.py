@@ -1,4 +1,4 @@
-"""The pure eligibility decision table (credit.policies): one case per rule kind with its
+"""The pure eligibility decision table (credit.policies.rules): one case per rule kind with its
 boundaries, the deposit tiers, validation, and Hypothesis properties."""
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from credit import policies, scoring
+from credit.ledger import scoring
+from credit.policies import rules as policies
 
 SH = scoring.SHANGHAI
 T0 = datetime.datetime(2026, 3, 2, 10, 0, tzinfo=SH)

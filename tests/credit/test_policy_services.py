@@ -20,9 +20,11 @@ from django.utils.translation import override
 
 from core.exceptions import DomainError
 from core.models import AuditEvent
-from credit import policies, policy_selectors, policy_services
-from credit.ledger_models import LedgerEntry
-from credit.policy_models import (
+from credit.ledger.models import LedgerEntry
+from credit.policies import rules as policies
+from credit.policies import selectors as policy_selectors
+from credit.policies import services as policy_services
+from credit.policies.models import (
     ApplicationStatus,
     Disbursement,
     EligibilityDecision,
@@ -332,7 +334,7 @@ def test_invalid_rules_are_refused_and_nothing_is_written():
 
 def test_catalogue_changes_need_the_permissions(administrator):
     # The system actor (None) may; an administrator may; any other staff member may not.
-    from approvals.roles import StaffRole
+    from approvals.organisation.roles import StaffRole
     from tests import factories
 
     assert make_policy().versions.get().status == PolicyVersionStatus.PUBLISHED

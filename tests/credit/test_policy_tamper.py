@@ -19,10 +19,14 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from core.models import AuditEvent
-from credit import ledger_triggers, policies, policy_selectors, policy_services, scoring
-from credit.policy_models import Disbursement, EligibilityDecision, PolicyGrant
+from credit.ledger import scoring
+from credit.ledger import triggers as ledger_triggers
+from credit.policies import rules as policies
+from credit.policies import selectors as policy_selectors
+from credit.policies import services as policy_services
+from credit.policies.models import Disbursement, EligibilityDecision, PolicyGrant
 from tests import factories
-from tests.credit.ledger_helpers import append
+from tests.credit.ledger_helpers import append, runtime_role_become
 from tests.credit.test_policy_services import append_only_bypassed, make_policy, rewrite
 
 pytestmark = pytest.mark.django_db
@@ -154,13 +158,7 @@ ROLE = f"rf_policy_runtime_test_{os.getpid()}"
 @pytest.fixture
 def as_runtime_role(owner, enterprise, policy_office):  # type: ignore[no-untyped-def]
     disbursement = _disbursement(owner, enterprise, policy_office)
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL ROLE NONE")  # the owner creates the role (CI may run us as another)
-    call_command("ledger_runtime_role", role=ROLE, no_login=True, verbosity=0)
-    with connection.cursor() as cursor:
-        cursor.execute(f"SET LOCAL ROLE {ROLE}")
-        cursor.execute("SELECT current_user")
-        assert cursor.fetchone()[0] == ROLE
+    runtime_role_become(ROLE)
     return disbursement
 
 

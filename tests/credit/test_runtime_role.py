@@ -6,11 +6,10 @@ from __future__ import annotations
 import os
 
 import pytest
-from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
 
-from credit.ledger_models import LedgerEntry
-from tests.credit.ledger_helpers import append
+from credit.ledger.models import LedgerEntry
+from tests.credit.ledger_helpers import append, runtime_role_become
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres_only]
 
@@ -20,13 +19,7 @@ ROLE = f"rf_runtime_test_{os.getpid()}"
 @pytest.fixture
 def as_runtime_role(enterprise):  # type: ignore[no-untyped-def]
     entry = append(enterprise)
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL ROLE NONE")  # the owner creates the role (CI may run us as another)
-    call_command("ledger_runtime_role", role=ROLE, no_login=True, verbosity=0)
-    with connection.cursor() as cursor:
-        cursor.execute(f"SET LOCAL ROLE {ROLE}")
-        cursor.execute("SELECT current_user")
-        assert cursor.fetchone()[0] == ROLE
+    runtime_role_become(ROLE)
     return entry
 
 

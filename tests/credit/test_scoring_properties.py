@@ -7,7 +7,8 @@ import datetime
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from credit import scoring
+from core.dates import utc_text
+from credit.ledger import scoring
 
 UTC = datetime.UTC
 EPOCH = datetime.datetime(2023, 1, 1, tzinfo=UTC)
@@ -187,10 +188,10 @@ _text = st.text(st.characters(codec="utf-8"), max_size=30)
     )
 )
 def test_canonical_form_fast_paths_equal_the_definition(fields):
-    from credit import ledger_hashing
+    from credit.ledger import hashing as ledger_hashing
 
     reference = ledger_hashing.canonical_bytes_reference(fields)
     assert ledger_hashing.canonical_bytes(fields) == reference
-    as_text = {k: (ledger_hashing._utc(v) if isinstance(v, datetime.datetime) else v) for k, v in fields.items()}
+    as_text = {k: (utc_text(v) if isinstance(v, datetime.datetime) else v) for k, v in fields.items()}
     row = [as_text[name] for name in ledger_hashing.CANONICAL_FIELDS_V1]
     assert ledger_hashing.entry_hash_of_row(row) == ledger_hashing.digest(reference, fields["hash_algorithm"])

@@ -8,9 +8,9 @@ import pytest
 from django.core.management import call_command
 
 from core.models import AuditEvent
-from credit import ledger_selectors
-from credit.ledger_models import CreditRequest, LedgerEntry
-from credit.ledger_verify import ledger_verify
+from credit.ledger import selectors as ledger_selectors
+from credit.ledger.models import CreditRequest, LedgerEntry
+from credit.ledger.verify import ledger_verify
 from credit.models import Enterprise
 
 pytestmark = pytest.mark.django_db

@@ -1,6 +1,6 @@
 import pytest
 
-from credit.uscc import InvalidUSCCError, uscc_normalise, uscc_validate, uscc_with_check_digit
+from credit.enterprises.uscc import InvalidUSCCError, uscc_normalise, uscc_validate, uscc_with_check_digit
 
 VALID = "91110000600037341L"  # a published, real code (check digit L)
 

@@ -34,6 +34,22 @@ def log_in(browser: Any, base_url: str, user: Any, *, language: str | None = Non
     return context, page
 
 
+def filing_fill(page: Any, version: Any, *, project_name: str, project_address: str, description: str) -> None:
+    """Fill the filing form of ``version`` (its first material a one-page PDF)."""
+    from core.uploads import minimal_pdf
+
+    page.fill("#id_project_name", project_name)
+    page.fill("#id_project_address", project_address)
+    page.fill("#id_description", description)
+    page.fill("#id_contact_name", "张三")
+    page.fill("#id_contact_phone", "13800000000")
+    first = version.materials.get(position=1)
+    page.set_input_files(
+        f"#id_material_{first.pk}",
+        files=[{"name": "申请书.pdf", "mimeType": "application/pdf", "buffer": minimal_pdf()}],
+    )
+
+
 class BrowserErrors:
     """Console errors and uncaught exceptions of every page opened in the watched contexts.
 

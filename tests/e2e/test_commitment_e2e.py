@@ -6,7 +6,6 @@ commitment."""
 import pytest
 
 from approvals.models import Application, Certificate, InspectionTask
-from core.uploads import minimal_pdf
 from tests.e2e import helpers
 from tests.workflows.test_commitment_flow import CHECKLIST, supervision  # noqa: F401  (fixture)
 
@@ -30,15 +29,8 @@ def test_sign_verify_and_revoke_in_the_browser(browser, live_server, bureau, own
     page.goto(base + f"/services/{version.item.code}/")
     shot(page, "1_guide")
     page.click("main a.button")
-    page.fill("#id_project_name", "小南街作坊")
-    page.fill("#id_project_address", "沈阳市沈河区小南街 18 号")
-    page.fill("#id_description", "豆制品加工")
-    page.fill("#id_contact_name", "张三")
-    page.fill("#id_contact_phone", "13800000000")
-    first = version.materials.get(position=1)
-    page.set_input_files(
-        f"#id_material_{first.pk}",
-        files=[{"name": "申请书.pdf", "mimeType": "application/pdf", "buffer": minimal_pdf()}],
+    helpers.filing_fill(
+        page, version, project_name="小南街作坊", project_address="沈阳市沈河区小南街 18 号", description="豆制品加工"
     )
     page.click("button[name=commitment]")
     page.wait_for_url("**/commitment/")

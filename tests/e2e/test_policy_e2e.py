@@ -4,8 +4,8 @@ decision and replays it."""
 
 import pytest
 
-from approvals.roles import StaffRole
-from credit.policy_models import ApplicationStatus, EligibilityDecision, PolicyApplication, PolicyGrant
+from approvals.organisation.roles import StaffRole
+from credit.policies.models import ApplicationStatus, EligibilityDecision, PolicyApplication, PolicyGrant
 from tests import factories
 from tests.credit.test_policy_services import make_policy
 from tests.e2e import helpers
@@ -29,6 +29,9 @@ def test_apply_approve_and_replay_in_the_browser(browser, live_server, owner, en
     # The enterprise sees it is eligible, and applies.
     context, page = log_in(browser, base, owner)
     page.click("nav.site-nav a[href='/portal/policies/']")
+    assert "No check has been made yet" in page.locator("main").inner_text()
+    page.click("form[action='/portal/policies/check/'] button[type=submit]")
+    page.wait_for_load_state()
     card = page.locator(f"#policy-{loan.code}")
     assert "Eligible" in card.inner_text()
     assert "Credit grade B or better" in card.inner_text()

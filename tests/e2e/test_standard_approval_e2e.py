@@ -4,7 +4,6 @@ departments review, the lead department decides, and anyone verifies the certifi
 import pytest
 
 from approvals.models import Application, Certificate
-from core.uploads import minimal_pdf
 from tests.e2e import helpers
 from tests.workflows.conftest import make_item
 
@@ -39,15 +38,8 @@ def test_file_accept_review_decide_verify(browser, live_server, bureau, owner, e
     context, page = log_in(browser, base, owner)
     page.goto(base + "/services/SC-E2E/")
     page.click("main a.button")
-    page.fill("#id_project_name", "浑南店")
-    page.fill("#id_project_address", "沈阳市浑南区创新路 1 号")
-    page.fill("#id_description", "新开食品门店")
-    page.fill("#id_contact_name", "张三")
-    page.fill("#id_contact_phone", "13800000000")
-    first = version.materials.get(position=1)
-    page.set_input_files(
-        f"#id_material_{first.pk}",
-        files=[{"name": "申请书.pdf", "mimeType": "application/pdf", "buffer": minimal_pdf()}],
+    helpers.filing_fill(
+        page, version, project_name="浑南店", project_address="沈阳市浑南区创新路 1 号", description="新开食品门店"
     )
     shot(page, "1_file")
     page.click("button[name=submit]")

@@ -9,15 +9,14 @@ from dataclasses import dataclass, field
 import pytest
 from django.core.files.base import ContentFile
 
-from approvals.models import ApprovalItemVersion, CalendarYear, Department
-from approvals.roles import StaffRole
-from approvals.services import applications as services
-from approvals.services import calendar as calendar_services
-from approvals.services import catalogue
+from approvals.applications import services
+from approvals.catalogue import services as catalogue
+from approvals.models import ApprovalItemVersion, Department
+from approvals.organisation.roles import StaffRole
 from core.models import User
 from core.uploads import minimal_pdf
 from tests import factories
-from workflows import actions
+from workflows.actions import applications as actions
 
 PDF = minimal_pdf()
 
@@ -32,13 +31,7 @@ class Bureau:
     reviewers: dict[int, User] = field(default_factory=dict)
 
 
-def publish_calendar(years=(2025, 2026, 2027)) -> None:
-    available = calendar_services.calendar_years_from_package(years)
-    for year in years:
-        if not CalendarYear.objects.filter(year=year).exists():
-            calendar_services.calendar_year_publish(
-                actor=None, year=year, days=available.get(year, []), source=CalendarYear.Source.MANUAL
-            )
+publish_calendar = factories.calendar_published
 
 
 @pytest.fixture

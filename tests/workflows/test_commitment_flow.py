@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from viewflow.workflow.models import Task
 
-from approvals import clock
+from approvals.calendar import selectors as calendar_selectors
 from approvals.models import (
     Application,
     ApplicationEvent,
@@ -23,14 +23,15 @@ from approvals.models import (
     InspectorConflict,
     RectificationOrder,
 )
-from approvals.roles import StaffRole
-from approvals.services import supervision as services
+from approvals.organisation.roles import StaffRole
+from approvals.supervision import selectors as supervision_selectors
+from approvals.supervision import services
 from core.exceptions import DomainError
-from credit.ledger_models import LedgerEntry
+from credit.ledger.models import LedgerEntry
 from tests import factories
 from tests.credit.ledger_helpers import append
 from tests.workflows.conftest import make_item, new_draft
-from workflows import supervision_actions as actions
+from workflows.actions import supervision as actions
 from workflows.commitment_flows import CommitmentApprovalFlow
 
 pytestmark = pytest.mark.django_db
@@ -80,7 +81,7 @@ def record(task, result, *, actor=None, **fields):  # type: ignore[no-untyped-de
     task.refresh_from_db()
     values = {
         "inspected_on": timezone.localdate(),
-        "checklist": dict.fromkeys(services.checklist_of(task), "ok"),
+        "checklist": dict.fromkeys(supervision_selectors.checklist_of(task), "ok"),
         "findings": "现场核查记录",
         "result": result,
     }
@@ -119,7 +120,7 @@ def test_eligible_enterprise_signs_and_is_approved_with_certificate_and_verifica
     assert commitment.eligibility_decision.eligible
     task = InspectionTask.objects.get(application=application)
     assert {task.inspector_1, task.inspector_2} <= set(supervision["inspectors"])
-    assert task.due_on == clock.add_working_days(timezone.localdate(), 10)
+    assert task.due_on == calendar_selectors.add_working_days(timezone.localdate(), 10)
     assert task.flow_task_id is not None
     assert application.decision.decider is None
 
@@ -161,7 +162,7 @@ def test_past_false_commitment_refuses_until_repaired(owner, enterprise, supervi
 
 
 def test_refused_enterprise_can_still_use_the_standard_route(owner, enterprise, supervision):
-    from workflows import actions as standard_actions
+    from workflows.actions import applications as standard_actions
 
     append(enterprise, "admin_penalty")
     application = new_draft(owner, enterprise, supervision["version"])
@@ -214,7 +215,7 @@ def test_failure_in_the_verification_rolls_back_approval_and_certificate(owner, 
 def test_certificate_failure_rolls_back_signature_and_task(owner, enterprise, supervision):
     application = new_draft(owner, enterprise, supervision["version"])
     with (
-        mock.patch("approvals.services.applications.certificate_issue", side_effect=RuntimeError("boom")),
+        mock.patch("approvals.applications.services.certificate_issue", side_effect=RuntimeError("boom")),
         pytest.raises(RuntimeError),
     ):
         sign(owner, application)
@@ -489,7 +490,7 @@ def test_staff_frontend_lists_commitment_cases_and_links_to_the_inspection_page(
 def test_verification_deadline_skips_the_national_day_holidays(owner, enterprise, supervision):
     # Given a commitment signed on 2026-09-30, the eve of the National Day holidays
     start = datetime.date(2026, 9, 30)
-    with mock.patch("approvals.services.supervision._today", return_value=start):
+    with mock.patch("approvals.supervision.services._today", return_value=start):
         _application, task = commit_case(owner, enterprise, supervision)
     # Then the 10-working-day window ends later than 10 weekdays would
     weekdays, day = 0, start
@@ -497,7 +498,7 @@ def test_verification_deadline_skips_the_national_day_holidays(owner, enterprise
         day += datetime.timedelta(days=1)
         weekdays += day.weekday() < 5
     assert task.due_on > day
-    assert task.due_on == clock.add_working_days(start, 10)
+    assert task.due_on == calendar_selectors.add_working_days(start, 10)
 
 
 def test_a_report_after_the_deadline_still_records_the_miss(owner, enterprise, supervision):
@@ -510,7 +511,7 @@ def test_a_report_after_the_deadline_still_records_the_miss(owner, enterprise, s
     )
     order = RectificationOrder.objects.get(task=task)
     later = timezone.localdate() + datetime.timedelta(days=4)
-    with mock.patch("approvals.services.supervision._today", return_value=later):
+    with mock.patch("approvals.supervision.services._today", return_value=later):
         services.rectification_report(actor=owner, order=order, report="迟到的整改报告")
     order.refresh_from_db()
     assert order.status == "reported"

@@ -1,6 +1,6 @@
 """Fast track in the standard flow (issue 6, item 6): a published fast-track credit policy covering
 the item gives an eligible enterprise a shorter promised limit and 容缺 acceptance, decided at
-submission through ``credit.policy_services.fast_track_check`` and stored on the application."""
+submission through ``credit.policies.services.fast_track_check`` and stored on the application."""
 
 from __future__ import annotations
 
@@ -13,16 +13,16 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from approvals.clock import add_working_days
+from approvals.applications import fast_track, services
+from approvals.calendar.selectors import add_working_days
 from approvals.models import Application, ApplicationEvent
-from approvals.services import applications as services
-from approvals.services import fast_track
 from core.exceptions import DomainError
-from credit import policy_selectors, policy_services
-from credit.policy_models import EligibilityDecision, Policy
+from credit.policies import selectors as policy_selectors
+from credit.policies import services as policy_services
+from credit.policies.models import EligibilityDecision, Policy
 from tests.credit.ledger_helpers import append
 from tests.workflows.conftest import accept, file_application, make_item, new_draft, only_task
-from workflows import actions
+from workflows.actions import applications as actions
 
 pytestmark = pytest.mark.django_db
 Status = Application.Status

@@ -12,7 +12,7 @@ BASE = "/staff/standardapproval/"
 
 
 def test_staff_see_only_processes_their_departments_take_part_in(client, bureau, owner, enterprise):
-    from approvals.roles import StaffRole
+    from approvals.organisation.roles import StaffRole
     from tests import factories
 
     mine = file_application(owner, enterprise, make_item(bureau, co_review=1))
@@ -43,7 +43,7 @@ def test_enterprise_users_get_404_and_anonymous_users_log_in(client, owner):
 def test_frontend_task_link_opens_our_task_page(client, bureau, owner, enterprise):
     application = file_application(owner, enterprise, make_item(bureau))
     task = only_task(application, "accept")
-    from workflows import actions
+    from workflows.actions import applications as actions
 
     actions.task_claim(actor=bureau.desk_user, task=task)
     client.force_login(bureau.desk_user)

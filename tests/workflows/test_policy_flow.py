@@ -15,11 +15,12 @@ from django.utils import timezone
 from django.utils.translation import override
 from viewflow.workflow.models import Process, Task
 
-from approvals.roles import StaffRole
+from approvals.organisation.roles import StaffRole
 from core.exceptions import DomainError
 from core.models import AuditEvent
-from credit import policy_selectors, policy_services
-from credit.policy_models import (
+from credit.policies import selectors as policy_selectors
+from credit.policies import services as policy_services
+from credit.policies.models import (
     ApplicationStatus,
     ConstructionProject,
     Disbursement,
@@ -31,7 +32,7 @@ from credit.policy_models import (
 from tests import factories
 from tests.credit.ledger_helpers import append
 from tests.credit.test_policy_services import make_policy, rewrite
-from workflows import policy_actions
+from workflows.actions import policies as policy_actions
 from workflows.policy_flows import PolicyApplicationFlow
 
 pytestmark = pytest.mark.django_db
@@ -199,27 +200,50 @@ def test_an_approval_over_the_cap_leaves_the_task_open(owner, enterprise, loan, 
 # --- the enterprise portal ------------------------------------------------------------------------
 
 
-def test_policy_list_records_one_check_per_enterprise_and_policy(client, owner, enterprise, loan, subsidy, deposit):
+def test_reading_the_policy_list_writes_nothing(client, owner, enterprise, loan, subsidy, deposit):
     client.force_login(owner)
     response = client.get(reverse("policies:list"))
     assert response.status_code == 200
+    assert not EligibilityDecision.objects.exists()
+    body = response.content.decode()
+    assert reverse("policies:check") in body
+    assert all(check["decision"] is None for row in response.context["rows"] for check in row.checks)
+    assert client.get(reverse("policies:check")).status_code == 405
+
+
+def test_check_now_records_one_check_per_enterprise_and_policy(client, owner, enterprise, loan, subsidy, deposit):
+    client.force_login(owner)
+    response = client.post(reverse("policies:check"))
+    assert response.status_code == 302 and response["Location"] == reverse("policies:list")
     checks = EligibilityDecision.objects.filter(purpose="policy_check", enterprise=enterprise)
     # a deposit waiver is decided per construction project, not checked here
     assert sorted(checks.values_list("rule_code", flat=True)) == ["loan", "subsidy"]
     assert set(checks.values_list("actor", flat=True)) == {owner.pk}
     assert {(d.source_type, d.source_id) for d in checks} == {("enterprise", str(enterprise.pk))}
+    # the list shows the newest answer of each, without recording another
+    page = client.get(reverse("policies:list"))
+    shown = {check["decision"].pk for row in page.context["rows"] for check in row.checks}
+    assert shown == set(checks.values_list("pk", flat=True))
+    assert EligibilityDecision.objects.count() == 2
+    client.post(reverse("policies:check"))
+    newer = {
+        check["decision"].pk for row in client.get(reverse("policies:list")).context["rows"] for check in row.checks
+    }
+    assert len(newer) == 2 and not newer & shown
 
 
 def test_reasons_are_shown_in_english_and_the_page_renders_in_chinese(client, owner, enterprise, loan):
     make_ineligible(enterprise)
     client.force_login(owner)
     client.cookies["django_language"] = "en"
+    client.post(reverse("policies:check"))
     english = client.get(reverse("policies:list"))
     assert english["Content-Language"] == "en"
     body = english.content.decode()
     assert "Grade B or better is needed; the grade is C (score 65)." in body
     assert "What would change the answer" in body
     client.cookies["django_language"] = "zh-hans"
+    client.post(reverse("policies:check"))
     chinese = client.get(reverse("policies:list"))
     assert chinese.status_code == 200 and chinese["Content-Language"] == "zh-hans"
     text = chinese.content.decode()
@@ -599,8 +623,8 @@ def test_another_enterprise_gets_404_for_everything_of_ours(client, owner, enter
     )
     assert response.status_code == 400
     assert PolicyApplication.objects.count() == 1
-    # the peer's policy list checks only the peer's enterprise
-    client.get(reverse("policies:list"))
+    # the peer's check covers only the peer's enterprise
+    client.post(reverse("policies:check"))
     checked = set(EligibilityDecision.objects.filter(purpose="policy_check").values_list("enterprise_id", flat=True))
     assert enterprise.pk not in checked
     application.refresh_from_db()

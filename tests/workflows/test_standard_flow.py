@@ -12,7 +12,7 @@ from viewflow.workflow.status import STATUS
 from approvals.models import Application, ApplicationEvent, Certificate, ClockEvent, ReviewOpinion, Step
 from core.exceptions import DomainError
 from tests.workflows.conftest import PDF, accept, claim_and, file_application, make_item, only_task, review_all
-from workflows import actions
+from workflows.actions import applications as actions
 from workflows.flows import StandardApprovalFlow
 from workflows.models import ApplicationProcess
 
@@ -56,7 +56,7 @@ def test_full_path_with_n_co_review_departments(bureau, owner, enterprise, co_re
 
 
 def test_deadline_is_promised_limit_from_acceptance(bureau, owner, enterprise):
-    from approvals.clock import add_working_days
+    from approvals.calendar.selectors import add_working_days
 
     version = make_item(bureau)
     application = file_application(owner, enterprise, version)
@@ -224,7 +224,7 @@ def test_withdraw_after_decision_is_refused(bureau, owner, enterprise):
 
 
 def test_claim_release_reassign(bureau, owner, enterprise):
-    from approvals.roles import StaffRole
+    from approvals.organisation.roles import StaffRole
     from tests import factories
 
     application = file_application(owner, enterprise, make_item(bureau))
@@ -261,9 +261,9 @@ def test_deadline_into_an_unpublished_year_is_provisional_then_recomputed(owner,
     import datetime as dt
     from unittest import mock
 
+    from approvals.calendar import services as calendar_services
     from approvals.models import CalendarYear
-    from approvals.roles import StaffRole
-    from approvals.services import calendar as calendar_services
+    from approvals.organisation.roles import StaffRole
     from tests import factories
     from tests.workflows.conftest import Bureau
 
@@ -339,8 +339,8 @@ def test_suspension_holds_step_timeouts_and_moves_step_due_dates(bureau, owner, 
     import datetime as dt
     from unittest import mock
 
-    from approvals.clock import add_working_days
-    from approvals.services import applications as services
+    from approvals.applications import services
+    from approvals.calendar.selectors import add_working_days
 
     application = file_application(owner, enterprise, make_item(bureau, co_review=1))
     accept(bureau, application)
@@ -367,7 +367,7 @@ def test_suspension_holds_step_timeouts_and_moves_step_due_dates(bureau, owner, 
         ClockEvent.objects.get(application=application, kind="resumed").on
         - ClockEvent.objects.get(application=application, kind="suspended").on
     )
-    from approvals.clock import working_days_between
+    from approvals.calendar.selectors import working_days_between
 
     moved = working_days_between(timezone.localdate(), timezone.localdate() + suspended_days)
     assert step.due_on == add_working_days(due_before, moved)

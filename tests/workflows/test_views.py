@@ -6,10 +6,10 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from approvals.applications import services
 from approvals.models import Application, ApplicationMaterial, Certificate, Step
-from approvals.services import applications as services
 from tests.workflows.conftest import PDF, accept, file_application, make_item, new_draft, only_task, review_all
-from workflows import actions
+from workflows.actions import applications as actions
 from workflows.models import ApplicationProcess
 
 pytestmark = pytest.mark.django_db

@@ -9,10 +9,11 @@ from django.contrib.auth import password_validation
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.forms import domain_validation_error
 from core.models import User
 from core.uploads import CheckedFileField
+from credit.enterprises.uscc import InvalidUSCCError, uscc_validate
 from credit.models import Membership
-from credit.uscc import InvalidUSCCError, uscc_validate
 
 
 class DateInput(forms.DateInput):
@@ -50,7 +51,7 @@ class EnterpriseClaimForm(forms.Form):
         try:
             return uscc_validate(self.cleaned_data["uscc"])
         except InvalidUSCCError as exc:
-            raise forms.ValidationError(exc.message, code=exc.code) from None
+            raise domain_validation_error(exc) from None
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

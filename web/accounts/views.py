@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
@@ -11,7 +13,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from core.exceptions import DomainError
-from credit import services
+from core.forms import form_error
+from credit.enterprises import services
 from web.accounts.forms import EnterpriseClaimForm, EnterpriseRegistrationForm
 
 # Where a service error is shown in the form; others go to the top of the form.
@@ -33,12 +36,20 @@ _ERROR_FIELDS = {
 
 
 def _add_domain_error(form: EnterpriseClaimForm, exc: DomainError) -> None:
-    field = _ERROR_FIELDS.get(exc.code)
-    if exc.code.startswith("uscc_"):
-        field = "uscc"
-    from django.forms import ValidationError
+    # every uscc_* refusal belongs to the code's field
+    form_error(form, exc, {**_ERROR_FIELDS, exc.code: "uscc"} if exc.code.startswith("uscc_") else _ERROR_FIELDS)
 
-    form.add_error(field, ValidationError(exc.message, code=exc.code))
+
+def _membership_terms(data: dict[str, Any]) -> dict[str, Any]:
+    """What a membership request states besides the enterprise: who the user is for it (role and
+    legal representative) and, for an agent, the authorisation letter and its validity."""
+    return {
+        "legal_representative": data["legal_representative"],
+        "role": data["role"],
+        "authorisation_document": data.get("authorisation_document"),
+        "valid_from": data.get("valid_from"),
+        "valid_until": data.get("valid_until"),
+    }
 
 
 @require_http_methods(["GET", "POST"])
@@ -57,11 +68,7 @@ def register(request: HttpRequest) -> HttpResponse:
                 phone=data["phone"],
                 uscc=data["uscc"],
                 enterprise_name=data["enterprise_name"],
-                legal_representative=data["legal_representative"],
-                role=data["role"],
-                authorisation_document=data.get("authorisation_document"),
-                valid_from=data.get("valid_from"),
-                valid_until=data.get("valid_until"),
+                **_membership_terms(data),
             )
         except DomainError as exc:
             _add_domain_error(form, exc)
@@ -88,11 +95,7 @@ def membership_join(request: HttpRequest) -> HttpResponse:
                 actor=request.user,
                 uscc=data["uscc"],
                 name=data["enterprise_name"],
-                legal_representative=data["legal_representative"],
-                role=data["role"],
-                authorisation_document=data.get("authorisation_document"),
-                valid_from=data.get("valid_from"),
-                valid_until=data.get("valid_until"),
+                **_membership_terms(data),
             )
         except DomainError as exc:
             _add_domain_error(form, exc)

@@ -13,7 +13,7 @@ from approvals import permissions
 from approvals.models import (
     Campaign,
 )
-from approvals.services import campaigns as services
+from approvals.supervision import selectors as supervision_selectors
 from core.audit_reads import audit_read_mark
 from web.campaign_display import with_counts
 
@@ -42,7 +42,7 @@ def audit_export(request: HttpRequest, code: str) -> HttpResponse:
     """The draw's export document, byte for byte what ``manage.py draw_export`` prints."""
     _require_auditor(request)
     campaign = get_object_or_404(Campaign, code=code, status=Status.DRAWN)
-    body = services.export_json(services.campaign_export(campaign=campaign))
+    body = supervision_selectors.export_json(supervision_selectors.campaign_export(campaign=campaign))
     audit_read_mark(
         request,
         object_type=Campaign._meta.label_lower,
@@ -59,7 +59,7 @@ def audit_verify(request: HttpRequest, code: str) -> HttpResponse:
     """What ``manage.py draw_verify`` says about one campaign."""
     _require_auditor(request)
     campaign = get_object_or_404(Campaign.objects.select_related("department"), code=code, status=Status.DRAWN)
-    problems = services.campaign_verify(campaign=campaign)
+    problems = supervision_selectors.campaign_verify(campaign=campaign)
     audit_read_mark(
         request,
         object_type=Campaign._meta.label_lower,

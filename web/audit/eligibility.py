@@ -19,8 +19,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from approvals.permissions import user_is_auditor
 from core.audit_reads import audit_read_mark
-from credit import policies, policy_selectors
-from credit.policy_models import EligibilityDecision
+from credit.policies import rules as policies
+from credit.policies import selectors as policy_selectors
+from credit.policies.models import EligibilityDecision
 from web.audit.forms import DecisionFilterForm
 from web.policy_display import decision_views
 

@@ -6,7 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from credit.policy_models import DecisionPurpose
+from credit.policies.models import DecisionPurpose
 
 RESULTS = [("", _("Any result")), ("eligible", _("Eligible")), ("ineligible", _("Not eligible"))]
 

@@ -8,8 +8,9 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from credit.ledger_models import CreditEntryKind, KindEffect
-from credit.uscc import InvalidUSCCError, uscc_validate
+from core.forms import domain_validation_error
+from credit.enterprises.uscc import InvalidUSCCError, uscc_validate
+from credit.ledger.models import CreditEntryKind, KindEffect
 from web.forms import DateInput
 
 
@@ -47,7 +48,7 @@ class ManualEntryForm(forms.Form):
         try:
             return uscc_validate(self.cleaned_data["uscc"])
         except InvalidUSCCError as exc:
-            raise forms.ValidationError(exc.message, code=exc.code) from None
+            raise domain_validation_error(exc) from None
 
     def clean_occurred_on(self) -> Any:
         day = self.cleaned_data["occurred_on"]

@@ -5,21 +5,21 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from viewflow.workflow.models import Process, Task
-from viewflow.workflow.status import STATUS
 
 from core.exceptions import DomainError
-from credit import ledger_selectors, ledger_services, permissions
-from credit.ledger_models import CreditRequest, ImportBatch, LedgerEntry, ManualEntryProposal
+from core.forms import form_error
+from credit import permissions
+from credit.ledger import selectors as ledger_selectors
+from credit.ledger import services as ledger_services
+from credit.ledger.models import CreditRequest, ImportBatch, LedgerEntry, ManualEntryProposal
 from credit.models import Enterprise
 from web.credit_office.forms import DecisionNoteForm, ImportForm, ManualEntryForm, RequestDecisionForm
-from workflows.credit_flows import flow_for
+from workflows.actions import credit_requests
 
 
 def _require_credit_office(request: HttpRequest) -> None:
@@ -38,10 +38,6 @@ def office_home(request: HttpRequest) -> HttpResponse:
         "today": timezone.localdate(),
     }
     return render(request, "credit_office/home.html", context)
-
-
-def _form_error(form: forms.Form, exc: DomainError) -> None:
-    form.add_error(None, forms.ValidationError(exc.message, code=exc.code))
 
 
 @login_required
@@ -75,7 +71,7 @@ def office_propose(request: HttpRequest) -> HttpResponse:
                     reverses=reverses,
                 )
             except DomainError as exc:
-                _form_error(form, exc)
+                form_error(form, exc)
             else:
                 messages.success(request, _("Proposed. A colleague in the credit office must approve it."))
                 return redirect("credit_office:home")
@@ -123,14 +119,9 @@ def office_import(request: HttpRequest) -> HttpResponse:
                     authority=form.cleaned_data["authority"],
                 )
             except DomainError as exc:
-                _form_error(form, exc)
+                form_error(form, exc)
     status = 400 if form.errors or (report is not None and report.rejected) else 200
     return render(request, "credit_office/import.html", {"form": form, "report": report}, status=status)
-
-
-def _process_of(request_obj: CreditRequest) -> Process | None:
-    flow_class = flow_for(request_obj.kind)
-    return Process.objects.filter(flow_class=flow_class, data__request=request_obj.pk).order_by("-pk").first()
 
 
 @login_required
@@ -145,20 +136,13 @@ def request_decide(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         grant = form.cleaned_data["decision"] == "grant"
         try:
-            with transaction.atomic():
-                decided = ledger_services.credit_request_decide(
-                    actor=request.user, request=credit_request, grant=grant, reason=form.cleaned_data["reason"]
-                )
-                process = _process_of(decided)
-                if process is not None:
-                    flow_class = flow_for(decided.kind)
-                    task = Task.objects.filter(process=process, flow_task=flow_class.decide, status=STATUS.NEW).first()
-                    if task is not None:
-                        flow_class.decide.run(task)
+            credit_requests.credit_request_decide_and_route(
+                actor=request.user, credit_request=credit_request, grant=grant, reason=form.cleaned_data["reason"]
+            )
         except DomainError as exc:
-            form.add_error(None, forms.ValidationError(exc.message, code=exc.code))
+            form_error(form, exc)
         else:
             messages.success(request, _("Decision recorded."))
             return redirect("credit_office:home")
-    context = {"credit_request": credit_request, "form": form, "process": _process_of(credit_request)}
+    context = {"credit_request": credit_request, "form": form, "process": credit_requests.process_of(credit_request)}
     return render(request, "credit_office/request_decide.html", context, status=400 if form.errors else 200)

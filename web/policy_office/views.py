@@ -20,9 +20,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from core.exceptions import DomainError
-from credit import policy_selectors, policy_services
+from core.forms import form_error
 from credit.permissions import user_is_policy_office
-from credit.policy_models import (
+from credit.policies import selectors as policy_selectors
+from credit.policies import services as policy_services
+from credit.policies.models import (
     ApplicationStatus,
     ConstructionProject,
     Disbursement,
@@ -30,10 +32,9 @@ from credit.policy_models import (
     PolicyGrant,
     PolicyKind,
 )
-from web.forms import form_error
 from web.policy_display import benefit_texts, condition_texts, decision_views, project_context
 from web.policy_office.forms import ApproveForm, DisbursementForm, RefuseForm
-from workflows import policy_actions
+from workflows.actions import policies as policy_actions
 
 PAGE_SIZE = 30
 

@@ -7,11 +7,9 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -19,13 +17,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from approvals import clock, selectors
+from approvals.applications import selectors
+from approvals.calendar import clock
+from approvals.calendar import selectors as calendar_selectors
 from approvals.models import Application, ApprovalItemVersion, SupplementNotice
-from approvals.services import applications as services
 from core.exceptions import DomainError
-from credit import selectors as credit_selectors
+from core.forms import form_error
+from credit.enterprises import selectors as credit_selectors
 from web.portal import forms as wf_forms
-from workflows import actions
+from workflows.actions import applications as actions
 
 PAGE_SIZE = 20
 
@@ -56,22 +56,13 @@ def application_list(request: HttpRequest) -> HttpResponse:
         .order_by("-created_at", "-id")
     )
     page = Paginator(applications, PAGE_SIZE).get_page(request.GET.get("page"))
-    calendar = clock.calendar_load()
+    calendar = calendar_selectors.calendar_load()
     today = timezone.localdate()
     for application in page:
         application.band = (
             clock.warning_band(application.deadline, today=today, calendar=calendar) if application.is_open else "none"
         )
     return render(request, "portal/application_list.html", {"page": page})
-
-
-def _save_uploads(request: HttpRequest, form: wf_forms.ApplicationForm, application: Application) -> None:
-    for material, name in form.material_fields:
-        upload = request.FILES.get(name)
-        if upload is not None:
-            services.application_material_attach(
-                actor=request.user, application=application, required_material_id=material.pk, upload=upload
-            )
 
 
 @login_required
@@ -101,18 +92,19 @@ def application_file(request: HttpRequest, version_pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         submit = "submit" in request.POST
         try:
-            with transaction.atomic():
-                application = services.application_draft_save(
-                    actor=request.user,
-                    enterprise_id=form.cleaned_data["enterprise"],
-                    item_version_id=version.pk,
-                    form_data=form.form_data(),
-                    idempotency_key=form.cleaned_data["idempotency_key"],
-                )
-                if application.status == Application.Status.DRAFT:
-                    _save_uploads(request, form, application)
-                if submit:
-                    actions.application_submit_and_start(actor=request.user, application=application)
+            application = actions.application_file(
+                actor=request.user,
+                enterprise_id=form.cleaned_data["enterprise"],
+                item_version_id=version.pk,
+                form_data=form.form_data(),
+                idempotency_key=form.cleaned_data["idempotency_key"],
+                uploads=[
+                    (material.pk, request.FILES[name])
+                    for material, name in form.material_fields
+                    if name in request.FILES
+                ],
+                submit=submit,
+            )
         except DomainError as exc:
             if exc.code == "application_not_draft":
                 # A retry of a submission that already went through: show it, create nothing.
@@ -120,7 +112,7 @@ def application_file(request: HttpRequest, version_pk: int) -> HttpResponse:
                     applicant=request.user, idempotency_key=form.cleaned_data["idempotency_key"]
                 )
                 return HttpResponseRedirect(reverse("portal:application_submitted", args=[existing.pk]))
-            form.add_error(None, forms.ValidationError(exc.message, code=exc.code))
+            form_error(form, exc)
         else:
             if submit:
                 return HttpResponseRedirect(reverse("portal:application_submitted", args=[application.pk]))
@@ -184,7 +176,7 @@ def supplement_answer(request: HttpRequest, pk: int, notice_pk: int) -> HttpResp
                 uploads=form.uploads(),
             )
         except DomainError as exc:
-            form.add_error(None, forms.ValidationError(exc.message, code=exc.code))
+            form_error(form, exc)
         else:
             messages.success(request, _("Your answer was sent."))
             return HttpResponseRedirect(reverse("portal:application", args=[pk]))

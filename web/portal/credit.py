@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -13,11 +11,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from core.exceptions import DomainError
-from credit import ledger_selectors, ledger_services, scoring, selectors
-from credit.ledger_models import CreditRequest, LedgerEntry
+from core.forms import form_error
+from credit.enterprises import selectors
+from credit.ledger import scoring
+from credit.ledger import selectors as ledger_selectors
+from credit.ledger.models import CreditRequest, LedgerEntry
 from web import credit_display
 from web.portal.forms import CreditRequestForm
-from workflows.credit_flows import flow_for
+from workflows.actions import credit_requests
 
 
 @login_required
@@ -65,13 +66,11 @@ def request_start(request: HttpRequest, pk: int, seq: int, kind: str) -> HttpRes
         form.fields["commitment"].required = True
     if request.method == "POST" and form.is_valid():
         try:
-            with transaction.atomic():
-                credit_request = ledger_services.credit_request_submit(
-                    actor=request.user, enterprise=enterprise, entry=entry, kind=kind, **form.cleaned_data
-                )
-                flow_for(kind).start.run(request=credit_request)
+            credit_request = credit_requests.credit_request_submit_and_start(
+                actor=request.user, enterprise=enterprise, entry=entry, kind=kind, **form.cleaned_data
+            )
         except DomainError as exc:
-            form.add_error(None, forms.ValidationError(exc.message, code=exc.code))
+            form_error(form, exc)
         else:
             messages.success(
                 request,

@@ -14,9 +14,9 @@ from approvals.models import (
     SupplementNotice,
 )
 from core.uploads import CheckedFileField
-from credit import policies
 from credit.models import Enterprise
-from credit.policy_models import PolicyKind, PolicyVersion
+from credit.policies import rules as policies
+from credit.policies.models import PolicyKind, PolicyVersion
 from web.forms import MONEY
 
 

@@ -15,7 +15,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -23,23 +22,23 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.exceptions import DomainError
-from credit import policy_selectors, policy_services
+from core.forms import form_error
+from credit.enterprises.selectors import enterprises_for_user
 from credit.models import Enterprise
-from credit.policy_models import (
+from credit.policies import selectors as policy_selectors
+from credit.policies import services as policy_services
+from credit.policies.models import (
     APPLICATION_KINDS,
     OPEN_APPLICATION_STATUSES,
     ApplicationStatus,
     ConstructionProject,
-    EligibilityDecision,
     PolicyApplication,
     PolicyKind,
     PolicyVersion,
 )
-from credit.selectors import enterprises_for_user
-from web.forms import form_error
 from web.policy_display import benefit_texts, condition_texts, decision_views, project_context
 from web.portal.forms import PolicyApplyForm, ProjectForm
-from workflows import policy_actions
+from workflows.actions import policies as policy_actions
 
 PAGE_SIZE = 20
 
@@ -84,9 +83,10 @@ class PolicyRow:
 @login_required
 @require_GET
 def policy_list(request: HttpRequest) -> HttpResponse:
-    """Every published policy with, for each of the user's enterprises, the answer right now and
-    why. Each check is recorded (purpose ``policy_check``), so what the enterprise was told can be
-    replayed later. A deposit waiver is decided per construction project instead."""
+    """Every published policy with, for each of the user's enterprises, the newest recorded answer
+    and why. Reading the page writes nothing: the answer is recorded (purpose ``policy_check``, so
+    that what the enterprise was told can be replayed) when the user asks for a check ("check
+    now", ``policy_check``). A deposit waiver is decided per construction project instead."""
     enterprises = _enterprises(request)
     versions = list(policy_selectors.policies_published())
     open_applications = {
@@ -95,41 +95,46 @@ def policy_list(request: HttpRequest) -> HttpResponse:
             enterprise__in=enterprises, status__in=OPEN_APPLICATION_STATUSES
         ).values("pk", "enterprise_id", "policy_id")
     }
+    latest = policy_selectors.eligibility_checks_latest(enterprises=enterprises, versions=versions)
+    texts = decision_views(list(latest.values()))
     rows: list[PolicyRow] = []
-    checked: list[EligibilityDecision] = []
-    with transaction.atomic():
-        for version in versions:
-            policy = version.policy
-            row = PolicyRow(
-                version=version,
-                conditions=condition_texts(version.conditions),
-                benefits=benefit_texts(policy.kind, version.benefits),
-                applicable=policy.kind in APPLICATION_KINDS,
-            )
-            if policy.kind != PolicyKind.DEPOSIT_WAIVER:
-                for enterprise in enterprises:
-                    decision = policy_services.policy_eligibility_check(
-                        actor=request.user,
-                        enterprise=enterprise,
-                        policy=policy,
-                        source_type="enterprise",
-                        source_id=str(enterprise.pk),
-                    )
-                    checked.append(decision)
-                    row.checks.append(
-                        {
-                            "enterprise": enterprise,
-                            "decision": decision,
-                            "open_application": open_applications.get((enterprise.pk, policy.pk)),
-                        }
-                    )
-            rows.append(row)
-    texts = decision_views(checked)
-    for row in rows:
-        for check in row.checks:
-            check["view"] = texts[check["decision"].pk]
-    context = {"rows": rows, "enterprises": enterprises}
+    for version in versions:
+        policy = version.policy
+        row = PolicyRow(
+            version=version,
+            conditions=condition_texts(version.conditions),
+            benefits=benefit_texts(policy.kind, version.benefits),
+            applicable=policy.kind in APPLICATION_KINDS,
+        )
+        if policy.kind != PolicyKind.DEPOSIT_WAIVER:
+            for enterprise in enterprises:
+                decision = latest.get((enterprise.pk, version.pk))
+                row.checks.append(
+                    {
+                        "enterprise": enterprise,
+                        "decision": decision,
+                        "view": texts[decision.pk] if decision is not None else None,
+                        "open_application": open_applications.get((enterprise.pk, policy.pk)),
+                    }
+                )
+        rows.append(row)
+    context = {"rows": rows, "enterprises": enterprises, "checked": bool(latest)}
     return render(request, "portal/policies/list.html", context)
+
+
+@login_required
+@require_POST
+def policy_check(request: HttpRequest) -> HttpResponse:
+    """Check now: every enterprise of the user against every published policy, recorded."""
+    enterprises = _enterprises(request)
+    if not enterprises:
+        messages.error(request, _("You do not act for any enterprise yet."))
+    else:
+        decisions = policy_services.policy_eligibility_check_all(actor=request.user, enterprises=enterprises)
+        messages.success(
+            request, _("Eligibility checked as of now: %(count)s answers recorded.") % {"count": len(decisions)}
+        )
+    return HttpResponseRedirect(reverse("policies:list"))
 
 
 @login_required
@@ -271,16 +276,14 @@ def project_register(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         enterprise = next(e for e in enterprises if e.pk == data["enterprise"])
         try:
-            with transaction.atomic():
-                project = policy_services.construction_project_register(
-                    actor=request.user,
-                    enterprise=enterprise,
-                    name=data["name"],
-                    reference=data["reference"],
-                    contract_amount=data["contract_amount"],
-                    wage_deposit_base=data["wage_deposit_base"],
-                )
-                policy_services.deposit_waiver_decide(actor=request.user, project=project)
+            project = policy_services.construction_project_register_and_decide(
+                actor=request.user,
+                enterprise=enterprise,
+                name=data["name"],
+                reference=data["reference"],
+                contract_amount=data["contract_amount"],
+                wage_deposit_base=data["wage_deposit_base"],
+            )
         except DomainError as exc:
             form_error(form, exc, _PROJECT_ERROR_FIELDS)
         else:

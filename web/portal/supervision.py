@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Prefetch
@@ -13,13 +12,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from approvals.models import Application, Inspection, InspectionTask, RectificationOrder
-from approvals.services import supervision as services
+from approvals.supervision import services
 from core.exceptions import DomainError
-from credit import policy_selectors
-from credit import selectors as credit_selectors
+from core.forms import form_error
+from credit.enterprises import selectors as credit_selectors
+from credit.policies import selectors as policy_selectors
 from web.portal import forms as sv_forms
 from web.portal.applications import _enterprise_user, _own_application
-from workflows import supervision_actions as actions
+from workflows.actions import supervision as actions
 
 
 @login_required
@@ -46,7 +46,7 @@ def commitment(request: HttpRequest, pk: int) -> HttpResponse:
                 shown_sha256=form.cleaned_data["shown_sha256"],
             )
         except DomainError as exc:
-            form.add_error(None, forms.ValidationError(exc.message, code=exc.code))
+            form_error(form, exc)
         else:
             messages.success(request, _("Commitment signed: the application is approved and the certificate issued."))
             return HttpResponseRedirect(reverse("portal:application", args=[pk]))

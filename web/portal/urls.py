@@ -31,6 +31,7 @@ credit_patterns = [
 
 policy_patterns = [
     path("", policies.policy_list, name="list"),
+    path("check/", policies.policy_check, name="check"),
     path("<int:policy_pk>/apply/", policies.policy_apply, name="apply"),
     path("applications/", policies.application_list, name="applications"),
     path("applications/<int:pk>/", policies.application_detail, name="application"),

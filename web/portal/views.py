@@ -7,7 +7,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from credit import selectors as credit_selectors
+from credit.enterprises import selectors as credit_selectors
 
 
 @login_required

@@ -9,14 +9,14 @@ from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
-from approvals import draw
 from approvals.models import (
     Campaign,
     CampaignInspector,
     CampaignTarget,
     InspectionTask,
 )
-from approvals.services import campaigns as services
+from approvals.supervision import draw
+from approvals.supervision import selectors as supervision_selectors
 from web.campaign_display import items_with_names, with_counts
 
 PAGE_SIZE = 25
@@ -46,7 +46,7 @@ def public_detail(request: HttpRequest, code: str) -> HttpResponse:
         "ratios": [(grade, campaign.ratios.get(grade, "")) for grade in draw.GRADES],
         "target_total": target_total,
         "inspector_total": CampaignInspector.objects.filter(campaign=campaign).count(),
-        "refused_draws": services.campaign_refused_draws(campaign=campaign),
+        "refused_draws": supervision_selectors.campaign_refused_draws(campaign=campaign),
     }
     if campaign.status == Status.DRAWN:
         # Name, USCC and outcome only: the query reads nothing else of the task.

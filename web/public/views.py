@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
-from approvals import selectors
+from approvals.catalogue import selectors as catalogue_selectors
 from approvals.models import ApprovalItemVersion, Certificate, Department
 
 PAGE_SIZE = 25
@@ -31,7 +31,7 @@ def service_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:100]
     department_raw = request.GET.get("department", "")
     department_id = int(department_raw) if department_raw.isdigit() else None
-    versions = selectors.items_published(department_id=department_id, query=query)
+    versions = catalogue_selectors.items_published(department_id=department_id, query=query)
     page = Paginator(versions, PAGE_SIZE).get_page(request.GET.get("page"))
     departments = Department.objects.filter(is_active=True, kind=Department.Kind.DEPARTMENT).order_by("code")
     context = {"page": page, "q": query, "department_id": department_id, "departments": departments}

@@ -30,7 +30,8 @@ from viewflow.workflow.fields import get_task_ref
 from viewflow.workflow.flow import views as flow_views
 from viewflow.workflow.flow.viewset import FlowAppViewset
 
-from approvals import permissions, selectors
+from approvals import permissions
+from approvals.applications import selectors
 from approvals.models import Application
 from core.models import User
 

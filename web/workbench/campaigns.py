@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from approvals import draw, permissions
+from approvals import permissions
 from approvals.models import (
     ApprovalItem,
     ApprovalItemVersion,
@@ -26,8 +26,10 @@ from approvals.models import (
     Department,
     InspectionTask,
 )
-from approvals.services import campaigns as services
-from approvals.services.supervision import inspectors_of
+from approvals.supervision import campaigns as services
+from approvals.supervision import draw
+from approvals.supervision import selectors as supervision_selectors
+from approvals.supervision.selectors import inspectors_of
 from core.exceptions import DomainError
 from web.campaign_display import items_with_names, with_counts
 
@@ -162,13 +164,13 @@ def _error(form: forms.Form, error: DomainError) -> None:
 
 def _require_organiser_any(request: HttpRequest) -> None:
     user = request.user
-    if not (user.is_authenticated and user.is_bureau_staff and services.user_may_organise_any(user=user)):
+    if not (user.is_authenticated and user.is_bureau_staff and permissions.user_may_organise_any(user=user)):
         raise Http404
 
 
 def _campaign_for_organiser(request: HttpRequest, code: str) -> Campaign:
     _require_organiser_any(request)
-    campaign = services.campaigns_for_organiser(user=request.user).filter(code=code).first()
+    campaign = supervision_selectors.campaigns_for_organiser(user=request.user).filter(code=code).first()
     if campaign is None:
         raise Http404
     return campaign
@@ -184,7 +186,9 @@ def _organiser_departments(request: HttpRequest) -> Any:
 @login_required
 def campaign_list(request: HttpRequest) -> HttpResponse:
     _require_organiser_any(request)
-    campaigns = with_counts(services.campaigns_for_organiser(user=request.user)).order_by("-created_at", "-id")
+    campaigns = with_counts(supervision_selectors.campaigns_for_organiser(user=request.user)).order_by(
+        "-created_at", "-id"
+    )
     page = Paginator(campaigns, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "workbench/campaigns/list.html", {"page": page})
 
@@ -235,12 +239,12 @@ def campaign_detail(request: HttpRequest, code: str) -> HttpResponse:
         context["ratios_form"] = RatioFields(initial_ratios=campaign.ratios, prefix="ratios")
         context["recusal_form"] = RecusalForm(inspectors=inspectors, prefix="recusal")
         context["recusals"] = list(CampaignRecusal.objects.filter(campaign=campaign).order_by("uscc", "username"))
-        context["preview"] = services.campaign_roster_preview(campaign=campaign)
+        context["preview"] = supervision_selectors.campaign_roster_preview(campaign=campaign)
     else:
         counts = _grade_counts(campaign)
         context["grade_counts"] = [
             (grade, counts[grade], campaign.ratios.get(grade, ""), size)
-            for grade, size in services.sample_size_preview(ratios=campaign.ratios, counts=counts).items()
+            for grade, size in supervision_selectors.sample_size_preview(ratios=campaign.ratios, counts=counts).items()
         ]
         context["target_total"] = sum(counts.values())
         context["inspectors"] = list(
@@ -251,7 +255,7 @@ def campaign_detail(request: HttpRequest, code: str) -> HttpResponse:
         context["recusals"] = list(recusals[:200])
         targets = CampaignTarget.objects.filter(campaign=campaign).order_by("uscc")
         context["targets_page"] = Paginator(targets, ROSTER_PAGE_SIZE).get_page(request.GET.get("targets"))
-        context["refused_draws"] = services.campaign_refused_draws(campaign=campaign)
+        context["refused_draws"] = supervision_selectors.campaign_refused_draws(campaign=campaign)
     if campaign.status == Status.DRAWN:
         tasks = (
             InspectionTask.objects.filter(campaign=campaign)

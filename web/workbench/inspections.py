@@ -14,21 +14,25 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from approvals import clock
+from approvals import permissions
+from approvals.calendar import clock
+from approvals.calendar import selectors as calendar_selectors
 from approvals.models import InspectionTask
-from approvals.services import supervision as services
+from approvals.supervision import selectors as supervision_selectors
+from approvals.supervision import services
 from core.audit_reads import audit_read_mark
 from core.exceptions import DomainError
+from core.forms import form_error
 from web.workbench import forms as sv_forms
-from workflows import supervision_actions as actions
+from workflows.actions import supervision as actions
 
 
 @login_required
 def my_inspections(request: HttpRequest) -> HttpResponse:
     if not request.user.is_bureau_staff:
         raise Http404
-    tasks = list(services.tasks_open_for_inspector(user=request.user)[:500])
-    calendar = clock.calendar_load()
+    tasks = list(supervision_selectors.tasks_open_for_inspector(user=request.user)[:500])
+    calendar = calendar_selectors.calendar_load()
     today = timezone.localdate()
     for task in tasks:
         task.band = clock.warning_band(task.due_on, today=today, calendar=calendar)
@@ -49,7 +53,7 @@ def _task_for(request: HttpRequest, pk: int) -> InspectionTask:
         .filter(pk=pk)
         .first()
     )
-    if task is None or not services.user_may_view_task(user=request.user, task=task):
+    if task is None or not permissions.user_may_view_task(user=request.user, task=task):
         raise Http404
     return task
 
@@ -63,8 +67,8 @@ def _results_for(task: InspectionTask) -> list[str]:
 @require_http_methods(["GET", "POST"])
 def task_page(request: HttpRequest, pk: int) -> HttpResponse:
     task = _task_for(request, pk)
-    may_record = services.user_may_record(user=request.user, task=task)
-    checklist = services.checklist_of(task)
+    may_record = permissions.user_may_record(user=request.user, task=task)
+    checklist = supervision_selectors.checklist_of(task)
     records = list(
         task.inspections.select_related("recorded_by", "inspector_1", "inspector_2", "corrects")
         .prefetch_related("attachments")
@@ -106,12 +110,12 @@ def task_page(request: HttpRequest, pk: int) -> HttpResponse:
             try:
                 actions.inspection_record_and_route(actor=request.user, task=task, **fields)
             except DomainError as exc:
-                form.add_error(None, forms.ValidationError(exc.message, code=exc.code))
+                form_error(form, exc)
             else:
                 messages.success(request, _("Inspection recorded."))
                 return HttpResponseRedirect(reverse("supervision:task", args=[task.pk]), status=303)
     audit_read_mark(request, object_type="approvals.inspectiontask", object_id=str(task.pk))
-    calendar = clock.calendar_load()
+    calendar = calendar_selectors.calendar_load()
     today = timezone.localdate()
     band = (
         clock.warning_band(task.due_on, today=today, calendar=calendar)

@@ -23,17 +23,17 @@ from django.views.decorators.http import require_POST
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
-from approvals import permissions, selectors
+from approvals import permissions
+from approvals.applications import selectors, services
 from approvals.models import Application, Department
-from approvals.services import applications as services
 from core.audit_reads import audit_read_mark
 from core.exceptions import DomainError
+from core.forms import form_error
 from core.models import User
 from web.portal.forms import application_field_labels
 from web.workbench import forms as wf_forms
-from workflows import actions
-
-ACTIVE = [STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED]
+from workflows.actions import applications as actions
+from workflows.nodes import task_department
 
 
 def _task_or_404(task_pk: int) -> Task:
@@ -43,12 +43,10 @@ def _task_or_404(task_pk: int) -> Task:
     return task
 
 
-def _department(task: Task) -> Department:
-    return Department.objects.get(pk=int(task.owner_permission_obj_pk))
-
-
 def _may_see_task(user: User, task: Task) -> bool:
-    return permissions.user_may_act_for_department(user=user, perm=task.owner_permission, department=_department(task))
+    return permissions.user_may_act_for_department(
+        user=user, perm=task.owner_permission, department=task_department(task)
+    )
 
 
 @method_decorator(login_required, name="dispatch")
@@ -63,7 +61,8 @@ class TaskPage(View):
     def get_form(self, application: Application, data: Any = None) -> forms.Form:
         return self.form_class(data)
 
-    def perform(self, form: forms.Form, application: Application, task: Task, user: User) -> str:
+    def complete(self, form: forms.Form, task: Task, user: User) -> str:
+        """Complete the task through its action (``workflows.actions.applications``) with the form's data."""
         raise NotImplementedError
 
     def render_page(self, request: HttpRequest, task: Task, form: forms.Form, status: int = 200) -> HttpResponse:
@@ -76,8 +75,8 @@ class TaskPage(View):
                 "task": task,
                 "form": form,
                 "title": self.title,
-                "department": _department(task),
-                "can_execute": task.flow_task.can_execute(request.user, task) and task.status in ACTIVE,
+                "department": task_department(task),
+                "can_execute": task.flow_task.can_execute(request.user, task) and task.status in actions.ACTIVE,
                 "can_assign": task.flow_task.can_assign(request.user, task) and task.status == STATUS.NEW,
                 "clock_forms": _clock_forms(application),
             }
@@ -100,13 +99,9 @@ class TaskPage(View):
         if not form.is_valid():
             return self.render_page(request, task, form, status=400)
         try:
-            actions.task_complete(
-                actor=request.user,
-                task=task,
-                perform=lambda app, current: self.perform(form, app, current, request.user),
-            )
+            self.complete(form, task, request.user)
         except DomainError as exc:
-            form.add_error(None, forms.ValidationError(exc.message, code=exc.code))
+            form_error(form, exc)
             return self.render_page(request, task, form, status=400)
         messages.success(request, _("Done: %(reference)s") % {"reference": application.reference})
         return HttpResponseRedirect(reverse("workbench:home"))
@@ -119,51 +114,40 @@ class AcceptTaskView(TaskPage):
     def get_form(self, application: Application, data: Any = None) -> forms.Form:
         return wf_forms.AcceptForm(data, item_version=application.item_version)
 
-    def perform(self, form: forms.Form, application: Application, task: Task, user: User) -> str:
+    def complete(self, form: forms.Form, task: Task, user: User) -> str:
         data = form.cleaned_data
-        if data["decision"] == "accept":
-            services.application_accept(actor=user, application=application, comment=data["text"])
-        elif data["decision"] == "supplement":
-            services.application_supplement_before_acceptance(
-                actor=user,
-                application=application,
-                material_ids=data["material_ids"],
-                other=data["other"],
-                message=data["text"],
-            )
-        else:
-            services.application_not_accept(actor=user, application=application, reasons=data["text"])
-        return str(data["decision"])
+        return actions.accept_complete(
+            actor=user,
+            task=task,
+            decision=data["decision"],
+            material_ids=data["material_ids"],
+            other=data["other"],
+            text=data["text"],
+        )
 
 
 class ReviewTaskView(TaskPage):
     form_class = wf_forms.ReviewForm
     title = _("Department review")  # type: ignore[assignment]
 
-    def perform(self, form: forms.Form, application: Application, task: Task, user: User) -> str:
-        opinion = services.review_opinion_record(
-            actor=user,
-            application=application,
-            department=_department(task),
-            outcome=form.cleaned_data["outcome"],
-            reasons=form.cleaned_data["reasons"],
-        )
-        return opinion.outcome
+    def complete(self, form: forms.Form, task: Task, user: User) -> str:
+        data = form.cleaned_data
+        return actions.review_complete(actor=user, task=task, outcome=data["outcome"], reasons=data["reasons"])
 
 
 class DecideTaskView(TaskPage):
     form_class = wf_forms.DecideForm
     title = _("Decision")  # type: ignore[assignment]
 
-    def perform(self, form: forms.Form, application: Application, task: Task, user: User) -> str:
-        decision = services.application_decide(
+    def complete(self, form: forms.Form, task: Task, user: User) -> str:
+        data = form.cleaned_data
+        return actions.decide_complete(
             actor=user,
-            application=application,
-            outcome=form.cleaned_data["outcome"],
-            reasons=form.cleaned_data["reasons"],
-            override_justification=form.cleaned_data["override_justification"],
+            task=task,
+            outcome=data["outcome"],
+            reasons=data["reasons"],
+            override_justification=data["override_justification"],
         )
-        return decision.outcome
 
 
 def _clock_forms(application: Application) -> dict[str, forms.Form]:
@@ -261,6 +245,13 @@ def _acting_departments(user: User, application: Application) -> list[Department
     return [d for d in candidates if permissions.user_may_handle_case(user=user, department=d)]
 
 
+def _cleaned(form: forms.Form, message: str) -> dict[str, Any]:
+    """The form's data, or the refusal ``form_invalid`` with its errors in ``message``."""
+    if not form.is_valid():
+        raise DomainError("form_invalid", message % {"errors": form.errors.as_text()})
+    return form.cleaned_data
+
+
 @login_required
 @require_POST
 def clock_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
@@ -274,47 +265,36 @@ def clock_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         if department is None and action != "extend":
             raise DomainError("permission_denied", _("You take no part in this application."))
         if action == "supplement":
-            form = wf_forms.SupplementAfterForm(
-                request.POST, item_version=application.item_version, prefix="supplement"
+            data = _cleaned(
+                wf_forms.SupplementAfterForm(request.POST, item_version=application.item_version, prefix="supplement"),
+                _("Check the supplement request: %(errors)s"),
             )
-            if not form.is_valid():
-                raise DomainError(
-                    "form_invalid", _("Check the supplement request: %(errors)s") % {"errors": form.errors.as_text()}
-                )
             services.application_supplement_after_acceptance(
                 actor=request.user,
                 application=application,
                 department=department,
-                material_ids=form.cleaned_data["material_ids"],
-                other=form.cleaned_data["other"],
-                message=form.cleaned_data["message"],
+                material_ids=data["material_ids"],
+                other=data["other"],
+                message=data["message"],
             )
         elif action == "suspend":
-            form = wf_forms.SuspendForm(request.POST, prefix="suspend")
-            if not form.is_valid():
-                raise DomainError(
-                    "form_invalid", _("Check the suspension: %(errors)s") % {"errors": form.errors.as_text()}
-                )
+            data = _cleaned(wf_forms.SuspendForm(request.POST, prefix="suspend"), _("Check the suspension: %(errors)s"))
             services.application_suspend(
                 actor=request.user,
                 application=application,
                 department=department,
-                reason=form.cleaned_data["reason"],
-                comment=form.cleaned_data["comment"],
+                reason=data["reason"],
+                comment=data["comment"],
             )
         elif action == "resume":
             services.application_resume(actor=request.user, application=application, department=department)
         else:
-            form = wf_forms.ExtendForm(request.POST, prefix="extend")
-            if not form.is_valid():
-                raise DomainError(
-                    "form_invalid", _("Check the extension: %(errors)s") % {"errors": form.errors.as_text()}
-                )
+            data = _cleaned(wf_forms.ExtendForm(request.POST, prefix="extend"), _("Check the extension: %(errors)s"))
             services.application_extend(
                 actor=request.user,
                 application=application,
-                days=form.cleaned_data["days"],
-                reason=form.cleaned_data["reason"],
+                days=data["days"],
+                reason=data["reason"],
             )
     except DomainError as exc:
         messages.error(request, str(exc.message))

@@ -10,9 +10,11 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from approvals import clock, permissions, selectors
+from approvals import permissions
+from approvals.applications import selectors
+from approvals.calendar import clock
+from approvals.calendar import selectors as calendar_selectors
 from approvals.models import Application, Delegation, InspectionTask
-from approvals.services import campaigns
 from core.audit_reads import audit_read_mark
 
 
@@ -30,11 +32,11 @@ def workbench_home(request: HttpRequest) -> HttpResponse:
         "queue": [step for step in steps if step.claimed_by_id is None],
         "mine": [step for step in steps if step.claimed_by_id == request.user.pk],
         "others": [step for step in steps if step.claimed_by_id not in (None, request.user.pk)],
-        "calendar_warnings": selectors.calendar_warnings() if show_calendar else None,
+        "calendar_warnings": calendar_selectors.calendar_warnings() if show_calendar else None,
         "is_supervisor": permissions.user_is_supervisor(user=request.user)
         or permissions.user_is_auditor(user=request.user),
         "assignments": permissions.roles_of(user=request.user),
-        "organises_campaigns": campaigns.user_may_organise_any(user=request.user),
+        "organises_campaigns": permissions.user_may_organise_any(user=request.user),
         "inspections_open": InspectionTask.objects.filter(Q(inspector_1=request.user) | Q(inspector_2=request.user))
         .exclude(status=InspectionTask.Status.CLOSED)
         .count(),
@@ -59,7 +61,7 @@ def supervision(request: HttpRequest) -> HttpResponse:
         .select_related("item_version__lead_department", "enterprise")
         .order_by("deadline", "submitted_at")[:500]
     )
-    calendar = clock.calendar_load()
+    calendar = calendar_selectors.calendar_load()
     today = timezone.localdate()
     for application in applications:
         application.band = clock.warning_band(application.deadline, today=today, calendar=calendar)
@@ -83,6 +85,6 @@ def supervision(request: HttpRequest) -> HttpResponse:
         "applications": applications,
         "overdue_steps": overdue_steps,
         "inspection_tasks": inspection_tasks,
-        "calendar_warnings": selectors.calendar_warnings(),
+        "calendar_warnings": calendar_selectors.calendar_warnings(),
     }
     return render(request, "workbench/supervision.html", context)

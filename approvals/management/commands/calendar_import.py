@@ -7,8 +7,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from approvals.calendar.services import calendar_year_publish, calendar_years_from_package
 from approvals.models import CalendarYear
-from approvals.services.calendar import calendar_year_publish, calendar_years_from_package
 
 
 class Command(BaseCommand):

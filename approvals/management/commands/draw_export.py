@@ -1,7 +1,7 @@
 """Print a drawn campaign's export document: ``manage.py draw_export CODE > CODE-draw.json``.
 
 The output is exactly the file auditors download from the audit console
-(``approvals.draw.export_dumps`` of ``campaign_export``), and ``approvals.draw.export_check`` or any
+(``approvals.supervision.draw.export_dumps`` of ``campaign_export``), and ``approvals.supervision.draw.export_check`` or any
 implementation of ``docs/random-draw.md`` can re-run the draw from it.
 """
 
@@ -9,29 +9,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError
 
-from approvals.models import Campaign
-from approvals.services import campaigns
+from approvals.management.campaign_command import CampaignCommand
+from approvals.supervision import selectors as supervision_selectors
 from core.exceptions import DomainError
 
 
-class Command(BaseCommand):
+class Command(CampaignCommand):
     help = "Print the export JSON of a drawn random-inspection campaign."
 
-    def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("code", help="the campaign code")
-
     def handle(self, *args: Any, **options: Any) -> None:
-        campaign = Campaign.objects.filter(code=options["code"]).first()
-        if campaign is None:
-            raise CommandError(f"No campaign with code {options['code']!r}.", returncode=2)
+        campaign = self.campaign(options)
         try:
-            document = campaigns.campaign_export(campaign=campaign)
+            document = supervision_selectors.campaign_export(campaign=campaign)
         except DomainError as error:
             raise CommandError(f"{error.code}: {error.message}") from None
         self.stderr.write(
             f"Campaign {campaign.code}: {len(document['targets'])} targets, {len(document['sample'])} drawn."
         )
         # write() would add a newline: the text already ends with one, and must match the download.
-        self.stdout.write(campaigns.export_json(document), ending="")
+        self.stdout.write(supervision_selectors.export_json(document), ending="")

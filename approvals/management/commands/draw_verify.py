@@ -2,7 +2,7 @@
 
 Exit status 0 when everything matches (roster hashes recomputed from the stored rows, the ratios,
 recusals and seed recorded at the freeze and the draw, the draw re-run against the stored
-inspection tasks, the export checked by ``approvals.draw.export_check``); 1 with the list of
+inspection tasks, the export checked by ``approvals.supervision.draw.export_check``); 1 with the list of
 problems otherwise; 2 for an unknown campaign.
 """
 
@@ -10,24 +10,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError
 
-from approvals.models import Campaign
-from approvals.services import campaigns
+from approvals.management.campaign_command import CampaignCommand
+from approvals.supervision import selectors as supervision_selectors
 
 
-class Command(BaseCommand):
+class Command(CampaignCommand):
     help = "Re-run a campaign's random draw from its stored rosters, parameters and seed and compare."
 
-    def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("code", help="the campaign code")
-
     def handle(self, *args: Any, **options: Any) -> None:
-        campaign = Campaign.objects.filter(code=options["code"]).first()
-        if campaign is None:
-            raise CommandError(f"No campaign with code {options['code']!r}.", returncode=2)
+        campaign = self.campaign(options)
         self.stderr.write(f"Checking campaign {campaign.code} ({campaign.status})…")
-        problems = campaigns.campaign_verify(campaign=campaign)
+        problems = supervision_selectors.campaign_verify(campaign=campaign)
         if problems:
             for problem in problems:
                 self.stdout.write(f"PROBLEM: {problem}")

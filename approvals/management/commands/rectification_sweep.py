@@ -8,7 +8,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from approvals.services import supervision
+from approvals.supervision import services as supervision
 
 
 class Command(BaseCommand):

@@ -17,14 +17,14 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from approvals import services as org
 from approvals.models import ApprovalItem, CalendarYear, Delegation, Department, Jurisdiction, RoleAssignment
-from approvals.roles import StaffRole
+from approvals.organisation import services as org
+from approvals.organisation.roles import StaffRole
 from core.models import User
 from core.uploads import minimal_pdf
-from credit import services as credit
+from credit.enterprises import services as credit
+from credit.enterprises.uscc import uscc_with_check_digit
 from credit.models import Enterprise, Membership
-from credit.uscc import uscc_with_check_digit
 
 DEMO_PASSWORD = "ReformFlow-demo-2026"  # noqa: S105  (printed on purpose: demo accounts only)
 
@@ -259,7 +259,7 @@ class Command(BaseCommand):
                     credit.membership_confirm(actor=admin, membership=membership, note="演示数据")
 
     def seed_calendar(self) -> None:
-        from approvals.services.calendar import calendar_year_publish, calendar_years_from_package
+        from approvals.calendar.services import calendar_year_publish, calendar_years_from_package
 
         this_year = timezone.localdate().year
         wanted = [y for y in range(this_year - 1, this_year + 1) if not CalendarYear.objects.filter(year=y).exists()]
@@ -268,8 +268,8 @@ class Command(BaseCommand):
             self.created += 1
 
     def seed_items(self) -> None:
-        from approvals.demo_catalogue import DEMO_ITEMS
-        from approvals.services.catalogue import item_draft_create, item_version_publish
+        from approvals.catalogue.demo import DEMO_ITEMS
+        from approvals.catalogue.services import item_draft_create, item_version_publish
 
         for spec in DEMO_ITEMS:
             if ApprovalItem.objects.filter(code=spec["code"]).exists():

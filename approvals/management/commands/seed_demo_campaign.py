@@ -18,7 +18,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from approvals.models import ApprovalItem, Campaign, Department, InspectionTask
-from approvals.services import campaigns, supervision
+from approvals.supervision import campaigns
+from approvals.supervision import selectors as supervision_selectors
+from approvals.supervision import services as supervision
 from core.exceptions import DomainError
 from core.models import User
 
@@ -133,7 +135,7 @@ class Command(BaseCommand):
             if task.inspections.exists():
                 continue
             today = timezone.localdate()
-            lines = supervision.checklist_of(task)
+            lines = supervision_selectors.checklist_of(task)
             answers = dict.fromkeys(lines, "ok")
             if plan["result"] == "rectify" and lines:
                 answers[lines[-1]] = "not_ok"

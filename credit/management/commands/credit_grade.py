@@ -13,8 +13,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from credit import ledger_selectors, scoring
-from credit.uscc import InvalidUSCCError, uscc_validate
+from credit.enterprises.uscc import InvalidUSCCError, uscc_validate
+from credit.ledger import scoring
+from credit.ledger import selectors as ledger_selectors
 
 
 class Command(BaseCommand):

@@ -17,9 +17,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from credit.ledger_selectors import enterprise_by_uscc
+from credit.ledger.selectors import enterprise_by_uscc
 from credit.management.progress import Progress
-from credit.policy_selectors import eligibility_replay, replay_problem_text
+from credit.policies.selectors import eligibility_replay, replay_problem_text
 
 
 class Command(BaseCommand):

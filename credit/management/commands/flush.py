@@ -2,7 +2,7 @@
 flushes test databases with it).
 
 SQLite: the triggers that refuse changes (the credit ledger, eligibility decisions and disbursements:
-``credit.ledger_triggers``; any other app's, e.g. the audit trail's) would refuse the ``DELETE FROM``
+``credit.ledger.triggers``; any other app's, e.g. the audit trail's) would refuse the ``DELETE FROM``
 of the flush, and SQLite has no owner role to exempt. So every trigger of the schema is dropped
 around the flush and recreated afterwards from the SQL SQLite stored for it (our schema has no
 other triggers than these refusals; Django creates none on SQLite).

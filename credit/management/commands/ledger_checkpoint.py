@@ -13,8 +13,8 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from credit import ledger_hashing
-from credit.ledger_verify import AnchorFileError, anchor_append, anchor_line, anchors_read, chain_verify
+from credit.ledger import hashing as ledger_hashing
+from credit.ledger.verify import AnchorFileError, anchor_append, anchor_line, anchors_read, chain_verify
 from credit.management.progress import Progress
 
 
@@ -24,7 +24,7 @@ def checkpoint_write(*, anchor_file: Any, verbose: bool = True) -> tuple[str, st
     if anchor_file.exists():
         last = anchors_read(anchor_file)[-1]
     start_after, start_hash = (last.seq, last.entry_hash) if last else (0, ledger_hashing.GENESIS_HASH)
-    from credit.ledger_models import LedgerEntry
+    from credit.ledger.models import LedgerEntry
 
     if last is not None and last.seq > 0:
         anchored = LedgerEntry.objects.filter(seq=last.seq).values_list("entry_hash", flat=True).first()

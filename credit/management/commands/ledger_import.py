@@ -15,7 +15,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from core.exceptions import DomainError
-from credit import ledger_services
+from credit.ledger import services as ledger_services
 from credit.management.progress import Progress
 
 

@@ -5,7 +5,7 @@ Run it as the database owner (the role that runs migrations), after every ``migr
     DATABASE_URL=postgres://owner@db/reformflow manage.py ledger_runtime_role --role reformflow_app
 
 The runtime role may read and write the application's tables, except the append-only ones (the
-credit ledger, eligibility decisions, disbursements: ``credit.ledger_triggers.APPEND_ONLY_TABLES``),
+credit ledger, eligibility decisions, disbursements: ``credit.ledger.triggers.APPEND_ONLY_TABLES``),
 where it may only SELECT and INSERT: no UPDATE, DELETE or TRUNCATE, and since it owns nothing it
 cannot ALTER TABLE … DISABLE TRIGGER; it is no superuser, so it cannot SET session_replication_role
 either. Its password, if it logs in with one, is read from the environment variable named by
@@ -22,7 +22,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
 from core.append_only import APPEND_ONLY_TABLES as KERNEL_APPEND_ONLY
-from credit.ledger_triggers import APPEND_ONLY_TABLES as CREDIT_APPEND_ONLY
+from credit.ledger.triggers import APPEND_ONLY_TABLES as CREDIT_APPEND_ONLY
 
 # The credit ledger and policy records, and the audit trail, application history, commitments and
 # inspection records (``core.append_only``): their triggers refuse changes for every role anyway;

@@ -14,7 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from credit.ledger_verify import AnchorFileError, default_workers, ledger_verify
+from credit.ledger.verify import AnchorFileError, default_workers, ledger_verify
 from credit.management.progress import Progress
 
 

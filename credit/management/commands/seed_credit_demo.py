@@ -17,11 +17,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.models import User
-from credit import ledger_services
-from credit.ledger_models import CreditEntryKind, CreditRequest, LedgerEntry
+from credit.enterprises.uscc import uscc_with_check_digit
+from credit.ledger import services as ledger_services
+from credit.ledger.models import CreditEntryKind, CreditRequest, LedgerEntry
 from credit.management.progress import Progress
 from credit.models import Enterprise
-from credit.uscc import uscc_with_check_digit
 
 # The demo enterprises of seed_demo (first 17 characters of the code) and the profile each gets.
 PROFILES = [
@@ -211,4 +211,6 @@ class Command(BaseCommand):
                 evidence=evidence,
                 commitment=commitment,
             )
-            ledger_services.credit_request_decide(actor=office, request=credit_request, grant=True, reason=decision)
+            ledger_services.credit_request_decide(
+                actor=office, credit_request=credit_request, grant=True, reason=decision
+            )

@@ -19,15 +19,15 @@ from unittest import mock
 
 from django.core.files.base import ContentFile
 from django.core.management.base import BaseCommand
-from django.db import transaction
 from django.utils import timezone
 
+from approvals.applications import services
 from approvals.models import Application, ApprovalItemVersion, Certificate, ClockEvent
-from approvals.services import applications as services
 from core.models import User
 from core.uploads import minimal_pdf
 from credit.models import Enterprise
-from workflows import actions
+from workflows.actions import applications as actions
+from workflows.management.demo_cases import cases_play
 
 NAMESPACE = uuid.UUID("6f1d3c52-9a57-4a4e-9f51-2f6c0d0f5a10")
 PDF = minimal_pdf()
@@ -84,15 +84,7 @@ class Command(BaseCommand):
             ("withdrawn", self.case_withdrawn),
             ("not_accepted", self.case_not_accepted),
         ]
-        created = 0
-        for number, (name, play) in enumerate(cases, start=1):
-            key = uuid.uuid5(NAMESPACE, name)
-            if Application.objects.filter(idempotency_key=key).exists():
-                continue
-            with transaction.atomic():
-                play(key)
-            created += 1
-            self.stderr.write(f"  case {number}/{len(cases)}: {name}")
+        created = cases_play(cases, namespace=NAMESPACE, label="case", stderr=self.stderr)
         self.stdout.write(f"[cases] demo applications: {created} created")
 
     # --- building blocks ----------------------------------------------------------------------

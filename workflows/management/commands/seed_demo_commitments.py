@@ -11,16 +11,17 @@ from typing import Any
 
 from django.core.files.base import ContentFile
 from django.core.management.base import BaseCommand
-from django.db import transaction
 from django.utils import timezone
 
+from approvals.applications import services as application_services
 from approvals.models import Application, ApprovalItemVersion, InspectionTask, RectificationOrder
-from approvals.services import applications as application_services
-from approvals.services import supervision
+from approvals.supervision import selectors as supervision_selectors
+from approvals.supervision import services as supervision
 from core.exceptions import DomainError
 from credit.models import Enterprise
-from workflows import supervision_actions
+from workflows.actions import supervision as supervision_actions
 from workflows.management.commands.seed_demo_cases import PDF, user
+from workflows.management.demo_cases import cases_play
 
 NAMESPACE = uuid.UUID("6f1d1c1e-5b1a-4c55-9d8e-0c0ffee00005")
 ITEM = "SC-101"
@@ -41,15 +42,7 @@ class Command(BaseCommand):
             ("revoked", self.case_revoked),
             ("refused", self.case_refused),
         ]
-        created = 0
-        for number, (name, play) in enumerate(cases, start=1):
-            key = uuid.uuid5(NAMESPACE, name)
-            if Application.objects.filter(idempotency_key=key).exists():
-                continue
-            with transaction.atomic():
-                play(key)
-            created += 1
-            self.stderr.write(f"  commitment case {number}/{len(cases)}: {name}")
+        created = cases_play(cases, namespace=NAMESPACE, label="commitment case", stderr=self.stderr)
         self.stdout.write(f"[commitments] demo commitment cases: {created} created")
 
     # --- building blocks ----------------------------------------------------------------------
@@ -97,7 +90,7 @@ class Command(BaseCommand):
             actor=task.inspector_1,
             task=task,
             inspected_on=timezone.localdate(),
-            checklist=dict.fromkeys(supervision.checklist_of(task), "ok" if result == "pass" else "not_ok"),
+            checklist=dict.fromkeys(supervision_selectors.checklist_of(task), "ok" if result == "pass" else "not_ok"),
             findings=findings,
             result=result,
             **fields,

@@ -18,14 +18,14 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from approvals.applications import services as application_services
 from approvals.models import Application, ApprovalItemVersion
-from approvals.services import applications as application_services
 from core.models import User
 from core.uploads import minimal_pdf
-from credit import policy_services
 from credit.models import Enterprise
-from credit.policy_models import Policy, PolicyVersionStatus
-from workflows import actions
+from credit.policies import services as policy_services
+from credit.policies.models import Policy, PolicyVersionStatus
+from workflows.actions import applications as actions
 
 NAMESPACE = uuid.UUID("6f1d3c52-9a57-4a4e-9f51-2f6c0d0f5a16")
 PDF = minimal_pdf()

@@ -24,11 +24,17 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.models import User
-from credit import policy_services
+from credit.enterprises.uscc import uscc_with_check_digit
 from credit.models import Enterprise
-from credit.policy_models import ApplicationStatus, ConstructionProject, Policy, PolicyApplication, PolicyVersionStatus
-from credit.uscc import uscc_with_check_digit
-from workflows import policy_actions
+from credit.policies import services as policy_services
+from credit.policies.models import (
+    ApplicationStatus,
+    ConstructionProject,
+    Policy,
+    PolicyApplication,
+    PolicyVersionStatus,
+)
+from workflows.actions import policies as policy_actions
 
 # The demo enterprises of seed_demo (first 17 characters of the code).
 BEIFANG = "91210100MA0XK1234"  # 沈阳北方智能装备有限公司, A

@@ -1,0 +1,62 @@
+"""Models of the approvals app, one module per area."""
+
+from approvals.applications.models import (
+    Application,
+    ApplicationEvent,
+    ApplicationMaterial,
+    Certificate,
+    ClockEvent,
+    Decision,
+    ReferenceSequence,
+    ReviewOpinion,
+    Step,
+    SupplementNotice,
+)
+from approvals.calendar.models import CalendarDay, CalendarVersion, CalendarYear
+from approvals.catalogue.models import ApprovalItem, ApprovalItemVersion, RequiredMaterial
+from approvals.organisation.models import Delegation, Department, Jurisdiction, RoleAssignment
+from approvals.supervision.models import (
+    Campaign,
+    CampaignInspector,
+    CampaignRecusal,
+    CampaignTarget,
+    Commitment,
+    Inspection,
+    InspectionAttachment,
+    InspectionTask,
+    InspectorConflict,
+    RectificationOrder,
+)
+
+__all__ = [
+    "RectificationOrder",
+    "InspectorConflict",
+    "InspectionTask",
+    "InspectionAttachment",
+    "Inspection",
+    "Commitment",
+    "CampaignTarget",
+    "CampaignRecusal",
+    "CampaignInspector",
+    "Campaign",
+    "Application",
+    "ApplicationEvent",
+    "ApplicationMaterial",
+    "ApprovalItem",
+    "ApprovalItemVersion",
+    "CalendarDay",
+    "CalendarVersion",
+    "CalendarYear",
+    "Certificate",
+    "ClockEvent",
+    "Decision",
+    "Delegation",
+    "Department",
+    "Jurisdiction",
+    "ReferenceSequence",
+    "RequiredMaterial",
+    "ReviewOpinion",
+    "RoleAssignment",
+    "Step",
+    "SupplementNotice",
+]
