@@ -20,19 +20,11 @@ from core.exceptions import DomainError
 from core.forms import form_error
 from core.models import User
 from credit import permissions
+from credit.policies import models as policy_models
 from credit.policies import rules as policies
 from credit.policies import selectors as policy_selectors
 from credit.policies import services as policy_services
-from credit.policies.models import (
-    ConstructionProject,
-    Disbursement,
-    EligibilityDecision,
-    Policy,
-    PolicyApplication,
-    PolicyGrant,
-    PolicyVersion,
-    PolicyVersionStatus,
-)
+from credit.policies.models import EligibilityDecision, Policy, PolicyVersion, PolicyVersionStatus
 
 
 def _problems(problems: list[policies.Problem]) -> list[str]:
@@ -298,7 +290,7 @@ class EligibilityDecisionAdmin(ReadOnlyAdmin):
         return format_html_join("\n", "<p>{}</p>", ((t,) for t in policy_selectors.decision_hint_texts(obj)))
 
 
-@admin.register(PolicyApplication)
+@admin.register(policy_models.PolicyApplication)
 class PolicyApplicationAdmin(ReadOnlyAdmin):
     list_display = ("id", "enterprise", "policy", "status", "requested_amount", "submitted_at", "decided_at")
     list_filter = ("status", "policy")
@@ -307,7 +299,7 @@ class PolicyApplicationAdmin(ReadOnlyAdmin):
 
 
 class DisbursementInline(TabularInline):
-    model = Disbursement
+    model = policy_models.Disbursement
     extra = 0
     can_delete = False
     fields = ("number", "amount", "paid_on", "reference", "recorded_by", "recorded_at")
@@ -317,7 +309,7 @@ class DisbursementInline(TabularInline):
         return False
 
 
-@admin.register(PolicyGrant)
+@admin.register(policy_models.PolicyGrant)
 class PolicyGrantAdmin(ReadOnlyAdmin):
     list_display = ("id", "enterprise", "policy_version", "amount", "disbursed_total", "term_months", "granted_at")
     list_select_related = ("enterprise", "policy_version__policy")
@@ -325,7 +317,7 @@ class PolicyGrantAdmin(ReadOnlyAdmin):
     inlines = [DisbursementInline]
 
 
-@admin.register(ConstructionProject)
+@admin.register(policy_models.ConstructionProject)
 class ConstructionProjectAdmin(ReadOnlyAdmin):
     list_display = ("name", "enterprise", "contract_amount", "wage_deposit_base", "created_at")
     list_select_related = ("enterprise",)
