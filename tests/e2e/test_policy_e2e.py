@@ -29,9 +29,10 @@ def test_apply_approve_and_replay_in_the_browser(browser, live_server, owner, en
     # The enterprise sees it is eligible, and applies.
     context, page = log_in(browser, base, owner)
     page.click("nav.site-nav a[href='/portal/policies/']")
-    assert "No check has been made yet" in page.locator("main").inner_text()
-    page.click("form[action='/portal/policies/check/'] button[type=submit]")
-    page.wait_for_load_state()
+    check_now = page.locator("form[action='/portal/policies/check/']")
+    assert "No check has been made yet" in check_now.inner_text()
+    check_now.locator("button[type=submit]").click()
+    page.wait_for_selector("ul.messages")
     card = page.locator(f"#policy-{loan.code}")
     assert "Eligible" in card.inner_text()
     assert "Credit grade B or better" in card.inner_text()
