@@ -11,6 +11,7 @@ from approvals.applications.models import (
     ReviewOpinion,
     Step,
     SupplementNotice,
+    WrittenNotice,
 )
 from approvals.calendar.models import CalendarDay, CalendarVersion, CalendarYear
 from approvals.catalogue.models import ApprovalItem, ApprovalItemVersion, RequiredMaterial
@@ -59,4 +60,5 @@ __all__ = [
     "RoleAssignment",
     "Step",
     "SupplementNotice",
+    "WrittenNotice",
 ]

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from approvals import permissions
+from core.outbox.selectors import unread_count
 from credit import permissions as credit_permissions
 
 
@@ -42,4 +43,5 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         item["active"] = path.startswith(item["url"]) and not (
             item["key"] == "portal" and path.startswith(portal_sections)
         )
-    return {"nav_items": items}
+    unread = unread_count(user=user) if user is not None and user.is_authenticated else 0
+    return {"nav_items": items, "unread_messages": unread}

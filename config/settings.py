@@ -7,6 +7,7 @@ cannot understand.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
@@ -217,6 +218,7 @@ EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "ReformFlow <noreply@localhost>")
+EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(BASE_DIR / "var" / "mail"))
 
 # Redis: the shared cache (and, from the background-work issue on, the Celery broker). Unset, the
 # embedded demo uses a per-process memory cache, which is fine for a single process.
@@ -227,6 +229,56 @@ if REDIS_URL is not None:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Notices (core.outbox): where links in e-mails point, the domain of their Message-IDs, and the
+# retries of a failing delivery (base · 2^(n-1) seconds, capped, then dead).
+NOTICE_SITE_URL = (env_str("NOTICE_SITE_URL", "http://127.0.0.1:8000") or "").rstrip("/")
+NOTICE_MAIL_DOMAIN = env_str("NOTICE_MAIL_DOMAIN", "reformflow.localhost")
+# The authority that issues the written notices (their heading and signature).
+NOTICE_BUREAU_NAME = env_str("NOTICE_BUREAU_NAME", "沈阳市行政审批局")
+OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 6, minimum=1)
+OUTBOX_RETRY_BASE_SECONDS = env_int("OUTBOX_RETRY_BASE_SECONDS", 30, minimum=1)
+OUTBOX_RETRY_MAX_SECONDS = env_int("OUTBOX_RETRY_MAX_SECONDS", 3600, minimum=1)
+
+# Celery (config/celery.py). Production and CI: Redis as broker and result backend
+# (CELERY_BROKER_URL, default REDIS_URL). Without either, the embedded demo uses kombu's filesystem
+# transport under var/celery/, which needs no server. CELERY_TASK_ALWAYS_EAGER=1 runs tasks in the
+# calling process (the unit tests).
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL or "filesystem://")
+CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND", REDIS_URL)
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A broker that is down must not hold up the request whose commit hands the delivery over: one
+# quick try, and the outbox sweep delivers later.
+CELERY_BROKER_CONNECTION_TIMEOUT = 1.0
+CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+    "socket_connect_timeout": 1,
+    "socket_timeout": 10,
+}
+if CELERY_BROKER_URL == "filesystem://":
+    _celery_dir = BASE_DIR / "var" / "celery"
+    for _folder in ("queue", "processed"):
+        (_celery_dir / _folder).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_celery_dir / "queue"),
+        "data_folder_out": str(_celery_dir / "queue"),
+        "processed_folder": str(_celery_dir / "processed"),
+        "store_processed": False,
+    }
+CELERY_BEAT_SCHEDULE = {
+    "workflow-timers": {"task": "workflows.timers", "schedule": 30.0},
+    "outbox-sweep": {"task": "outbox.sweep", "schedule": 60.0},
+    "rectification-sweep": {"task": "approvals.rectification_sweep", "schedule": 600.0},
+    "ledger-checkpoint": {"task": "credit.ledger_checkpoint", "schedule": 600.0},
+}
 
 LOG_LEVEL = (env_str("LOG_LEVEL", "INFO") or "INFO").upper()
 if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:

@@ -16,6 +16,9 @@ class User(AbstractUser):
     kind = models.CharField(_("account kind"), max_length=16, choices=Kind.choices, default=Kind.ENTERPRISE)
     display_name = models.CharField(_("full name"), max_length=100, blank=True)
     phone = models.CharField(_("mobile phone"), max_length=20, blank=True)
+    # The language notices reach the user in: the one they last signed in with ("" before that:
+    # the site's default).
+    language = models.CharField(_("language"), max_length=10, blank=True)
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
@@ -75,3 +78,7 @@ class AuditEvent(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.action} {self.object_type}#{self.object_id}"
+
+
+# The outbox's models live in their own module; importing them here registers them with the app.
+from core.outbox.models import Delivery, OutboxMessage, ScheduledJob, SiteMessage  # noqa: E402, F401

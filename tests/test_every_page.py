@@ -256,6 +256,8 @@ def demo(_runtime_role: Any, django_db_blocker: Any, tmp_path_factory: pytest.Te
     that is rolled back at the end: nothing is committed, so no flush of the append-only tables is
     needed, on SQLite and on PostgreSQL alike."""
     from approvals.models import Application
+    from core.outbox import services as outbox_services
+    from core.scheduling import job_run
 
     files = Path(tmp_path_factory.mktemp("every_page"))
     with override_settings(MEDIA_ROOT=files / "media", CREDIT_LEDGER_ANCHOR_FILE=files / "anchors.jsonl"):
@@ -269,6 +271,13 @@ def demo(_runtime_role: Any, django_db_blocker: Any, tmp_path_factory: pytest.Te
             with django_db_blocker.unblock():
                 seeded_at = timezone.now()
                 call_command("seed_demo", stdout=StringIO(), stderr=StringIO())
+                # Nothing commits here, so no hand-off at commit ran: deliver the notices as beat's
+                # outbox sweep would (it records its run: the scheduled jobs' pages have a row).
+                job_run(
+                    "outbox.sweep",
+                    lambda: outbox_services.outbox_sweep(now=timezone.now() + outbox_services.SWEEP_GRACE, limit=10**6),
+                    min_gap=datetime.timedelta(seconds=30),
+                )
                 seeded = Demo(
                     seeded_at=seeded_at,
                     plan=page_walk.page_urls(),

@@ -14,7 +14,7 @@ from django.http import FileResponse, Http404, HttpRequest
 from django.views.decorators.http import require_GET
 
 from approvals import permissions
-from approvals.models import ApplicationMaterial, InspectionAttachment
+from approvals.models import ApplicationMaterial, InspectionAttachment, WrittenNotice
 from approvals.permissions import user_may_view_task
 from core.audit_reads import audit_read_mark
 from core.models import User
@@ -77,10 +77,26 @@ def _letter(user: User, pk: int) -> StoredFile | None:
     )
 
 
+def _notice(user: User, pk: int) -> StoredFile | None:
+    """A written notice: the applicant's enterprise, and staff who may read the application."""
+    notice = WrittenNotice.objects.select_related("application__item_version").filter(pk=pk).first()
+    if notice is None:
+        return None
+    application = notice.application
+    if user.is_enterprise_user:
+        allowed = _member_of(user, application.enterprise_id)
+    else:
+        allowed = permissions.user_may_view_application(user=user, application=application)
+    if not allowed:
+        return None
+    return StoredFile(notice.file, "application/pdf", f"{notice.number}.pdf", notice)
+
+
 _KINDS: dict[str, Callable[[User, int], StoredFile | None]] = {
     "material": _material,
     "inspection_attachment": _inspection_attachment,
     "letter": _letter,
+    "notice": _notice,
 }
 
 

@@ -521,3 +521,45 @@ class Certificate(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+
+def _written_notice_path(instance: WrittenNotice, filename: str) -> str:
+    return f"notices/{instance.application_id}/{filename}"
+
+
+class WrittenNotice(AppendOnlyModel):
+    """A written document the law asks for at a step of the procedure (行政许可法 arts. 32, 38, 42,
+    45; orders to rectify, revocations), generated as a PDF from the stored records in the
+    transaction of the step's event, numbered without gaps, and kept with its SHA-256."""
+
+    class Kind(models.TextChoices):
+        ACCEPTANCE = "acceptance", _("Notice of acceptance (受理通知书)")
+        SUPPLEMENT = "supplement", _("Notice to supplement materials (补正材料通知书)")
+        NOT_ACCEPTED = "not_accepted", _("Decision not to accept (不予受理决定书)")
+        APPROVAL = "approval", _("Decision to grant the licence (准予行政许可决定书)")
+        REFUSAL = "refusal", _("Decision not to grant the licence (不予行政许可决定书)")
+        EXTENSION = "extension", _("Notice of extension (延期通知书)")
+        SUSPENSION = "suspension", _("Notice of an excluded period (art. 45)")
+        RECTIFICATION = "rectification", _("Order to rectify (责令整改通知书)")
+        REVOCATION = "revocation", _("Decision to revoke (撤销决定书)")
+
+    application = models.ForeignKey(
+        Application, verbose_name=_("application"), on_delete=models.PROTECT, related_name="written_notices"
+    )
+    event = models.OneToOneField(
+        ApplicationEvent, verbose_name=_("event"), on_delete=models.PROTECT, related_name="written_notice"
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    number = models.CharField(_("number"), max_length=40, unique=True)
+    issued_at = models.DateTimeField(_("issued at"))
+    file = models.FileField(_("file"), upload_to=_written_notice_path, max_length=200)
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    size = models.PositiveIntegerField(_("size (bytes)"))
+
+    class Meta:
+        verbose_name = _("written notice")
+        verbose_name_plural = _("written notices")
+        ordering = ["-issued_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.number

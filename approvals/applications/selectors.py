@@ -114,6 +114,7 @@ def application_page(
         "events": application.events.select_related("actor", "department").order_by("at", "id"),
         "clock_events": application.clock_events.select_related("actor", "approver").order_by("at", "id"),
         "supplements": application.supplements.select_related("department").order_by("requested_at", "id"),
+        "written_notices": application.written_notices.order_by("issued_at", "id"),
         "certificate": getattr(application, "certificate", None)
         if application.status == Application.Status.APPROVED
         else None,

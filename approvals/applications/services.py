@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from approvals import permissions
-from approvals.applications import fast_track
+from approvals.applications import fast_track, notices
 from approvals.calendar import clock
 from approvals.calendar import selectors as calendar_selectors
 from approvals.models import (
@@ -75,7 +75,7 @@ def _event(
     department: Department | None = None,
     data: dict[str, Any] | None = None,
 ) -> ApplicationEvent:
-    return ApplicationEvent.objects.create(
+    event = ApplicationEvent.objects.create(
         application=application,
         actor=real_actor(actor),
         action=action,
@@ -85,6 +85,8 @@ def _event(
         department=department,
         data=data or {},
     )
+    notices.applicant_tell(application, event)
+    return event
 
 
 def _transition(
@@ -584,6 +586,7 @@ def application_accept(*, actor: User, application: Application, comment: str = 
         )
         _clock(application, ClockEvent.Kind.ACCEPTED, actor=actor, on=today)
         application_clock_refresh(application)
+        notices.applicant_tell_latest(application, "accepted")
     return application
 
 
@@ -605,6 +608,7 @@ def application_deem_accepted(*, application: Application) -> Application:
         )
         _clock(application, ClockEvent.Kind.ACCEPTED, actor=None, on=accepted_on, deemed=True)
         application_clock_refresh(application)
+        notices.applicant_tell_latest(application, "deemed_accepted")
     return application
 
 
@@ -851,6 +855,7 @@ def application_resume(
         if suspended_on is not None:
             _steps_resume(application, suspended_on=suspended_on, resumed_on=_today())
         application_clock_refresh(application)
+        notices.applicant_tell_latest(application, "clock_resumed")
     return application
 
 
@@ -883,6 +888,7 @@ def application_extend(*, actor: User, application: Application, days: int, reas
         _clock(application, ClockEvent.Kind.EXTENDED, actor=actor, days=days, approver=actor, comment=text)
         _event(application, actor=actor, action="extended", department=lead, comment=text, data={"days": days})
         application_clock_refresh(application)
+        notices.applicant_tell_latest(application, "extended")
     return application
 
 

@@ -80,6 +80,7 @@ MARKED: dict[str, Expected] = {
     "material_download": lambda kw: ("approvals.applicationmaterial", kw["pk"]),
     "inspection_attachment": lambda kw: ("approvals.inspectionattachment", kw["pk"]),
     "letter_download": lambda kw: ("credit.membership", kw["pk"]),
+    "notice_download": lambda kw: ("approvals.writtennotice", kw["pk"]),
 }
 
 

@@ -1,6 +1,6 @@
 """Addresses anyone may open: home, the catalogue and guides, certificate verification, the public
-campaign results; and the addresses every audience shares: accounts, the language switch, and file
-downloads (each download checks who asks)."""
+campaign results; and the addresses every audience shares: accounts, the language switch, the
+message centre, and file downloads (each download checks who asks)."""
 
 from django.urls import include, path
 
@@ -11,11 +11,13 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("accounts/", include("web.accounts.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("messages/", include("web.inbox.urls")),
     path("services/", views.service_list, name="service_list"),
     path("services/<str:code>/", views.service_guide, name="service_guide"),
     path("verify/", views.certificate_verify, name="certificate_verify"),
     path("verify/<str:code>/", views.certificate_verify, name="certificate_verify_code"),
     path("verify/<str:code>/qr.svg", views.certificate_qr, name="certificate_qr"),
+    path("verify/notices/<str:number>/", views.notice_verify, name="notice_verify"),
     path(
         "inspections/",
         include(
@@ -36,4 +38,5 @@ urlpatterns = [
         name="inspection_attachment",
     ),
     path("files/letters/<int:pk>/", files.file_download, {"kind": "letter"}, name="letter_download"),
+    path("files/notices/<int:pk>/", files.file_download, {"kind": "notice"}, name="notice_download"),
 ]

@@ -5,14 +5,16 @@ from __future__ import annotations
 import io
 
 import segno
+from django.conf import settings
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.http import require_GET
 
 from approvals.catalogue import selectors as catalogue_selectors
-from approvals.models import ApprovalItemVersion, Certificate, Department
+from approvals.models import ApprovalItemVersion, Certificate, Department, WrittenNotice
 
 PAGE_SIZE = 25
 
@@ -89,3 +91,15 @@ def certificate_qr(request: HttpRequest, code: str) -> HttpResponse:
     buffer = io.BytesIO()
     segno.make(url, error="m").save(buffer, kind="svg", scale=4, border=2)
     return HttpResponse(buffer.getvalue(), content_type="image/svg+xml")
+
+
+@require_GET
+def notice_verify(request: HttpRequest, number: str) -> HttpResponse:
+    """Public check of a written notice (its QR code points here): that the number was issued, its
+    kind and day, and the SHA-256 of the file, so that a holder can check their copy. Nothing of
+    the applicant's."""
+    notice = WrittenNotice.objects.filter(number=number[:40]).first()
+    if notice is None:
+        raise Http404
+    context = {"notice": notice, "bureau": settings.NOTICE_BUREAU_NAME}
+    return render(request, "public/notice_verify.html", context)

@@ -1,0 +1,23 @@
+"""viewflow's timers on Celery beat: deemed acceptance, deemed consent, rectification deadlines."""
+
+from __future__ import annotations
+
+import datetime
+
+from celery import shared_task
+
+from core.scheduling import job_run
+
+TIMERS_EVERY = datetime.timedelta(seconds=30)
+
+
+def _fire() -> str:
+    from viewflow.workflow.timers import fire_due_conditions, fire_due_start_timers, fire_due_timers
+
+    return f"{fire_due_timers()} timers, {fire_due_start_timers()} starts, {fire_due_conditions()} conditions"
+
+
+@shared_task(name="workflows.timers", ignore_result=True)
+def workflow_timers() -> str | None:
+    result: str | None = job_run("workflows.timers", _fire, min_gap=TIMERS_EVERY / 2)
+    return result
