@@ -329,8 +329,6 @@ def policy_update(*, actor: User | None, policy: Policy, **changes: Any) -> Poli
     Errors: ``not_authorised`` (needs ``credit.change_policy``), ``name_required``,
     ``legal_basis_required``, ``validity_invalid``, ``validity_locked``.
     """
-    if set(changes) - _EDITABLE_POLICY_FIELDS:
-        raise ValueError(f"cannot change {sorted(set(changes) - _EDITABLE_POLICY_FIELDS)}")
     _require_perm(actor, "credit.change_policy")
     with transaction.atomic():
         # Under the policy's row lock, which publishing takes first: a publication either sees the
