@@ -15,14 +15,26 @@ if TYPE_CHECKING:
 
 SITE = "site"
 EMAIL = "email"
+SMS = "sms"
+CHANNELS = (SITE, EMAIL, SMS)
+
+ENTERPRISE = "enterprise"
+STAFF = "staff"
 
 
 @dataclass(frozen=True)
 class NoticeKind:
+    """``channels`` go out unless the recipient turns them off; ``mandatory`` ones cannot be
+    turned off (the in-site message is the record of every notice; a written legal document also
+    goes by e-mail); a channel in neither is off until the recipient turns it on. ``audience``
+    says whose preferences page lists the kind (enterprise users or bureau staff)."""
+
     code: str
     title: StrOrPromise
     body: StrOrPromise
     channels: tuple[str, ...] = (SITE, EMAIL)
+    mandatory: tuple[str, ...] = (SITE,)
+    audience: str = ENTERPRISE
 
 
 _KINDS: dict[str, NoticeKind] = {}
@@ -38,8 +50,9 @@ def notice_kind(code: str) -> NoticeKind:
     return _KINDS[code]
 
 
-def notice_kinds() -> list[NoticeKind]:
-    return sorted(_KINDS.values(), key=lambda kind: kind.code)
+def notice_kinds(*, audience: str | None = None) -> list[NoticeKind]:
+    kinds = (kind for kind in _KINDS.values() if audience is None or kind.audience == audience)
+    return sorted(kinds, key=lambda kind: kind.code)
 
 
 def _format(text: StrOrPromise, context: Mapping[str, Any]) -> str:

@@ -115,3 +115,26 @@ class ScheduledJob(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class NoticePreference(models.Model):
+    """A user's choice for one channel of one notice kind, where the kind lets them choose
+    (``core.outbox.preferences``). Without a row the kind's default holds."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="+"
+    )
+    kind = models.CharField(_("kind"), max_length=60)
+    channel = models.CharField(_("channel"), max_length=10, choices=Delivery.Channel.choices)
+    enabled = models.BooleanField(_("enabled"))
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("notice preference")
+        verbose_name_plural = _("notice preferences")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "kind", "channel"], name="noticepreference_one_per_channel")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.kind}/{self.channel}={self.enabled}"

@@ -22,8 +22,9 @@ from django.utils.translation import gettext_lazy as _
 from core.exceptions import DomainError
 from core.models import User
 from core.outbox.channels import SENDERS
-from core.outbox.kinds import EMAIL, notice_kind
+from core.outbox.kinds import notice_kind
 from core.outbox.models import Delivery, OutboxMessage, SiteMessage
+from core.outbox.preferences import channels_for
 from core.services import audit_event_record
 
 logger = logging.getLogger("reformflow.outbox")
@@ -64,7 +65,7 @@ def notify(
         )
         if not created:
             return message
-        channels = [channel for channel in spec.channels if channel != EMAIL or recipient.email]
+        channels = channels_for(recipient, spec)
         deliveries = Delivery.objects.bulk_create(
             [Delivery(message=message, channel=channel, next_attempt_at=now) for channel in channels]
         )
