@@ -9,7 +9,7 @@ class ApprovalsConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
 
-        from approvals.applications import notices  # noqa: F401  (registers the notice kinds)
+        from approvals.applications import notices, staff_notices  # noqa: F401  (register the notice kinds)
         from approvals.calendar.selectors import add_working_days
         from core.audit import register_action_labels
         from core.working_days import working_days_provider_register

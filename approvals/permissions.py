@@ -70,6 +70,23 @@ def department_ids_for(*, user: User, perm: str, at: datetime.datetime | None = 
     return {int(key) for key in keys}
 
 
+def department_staff(*, department: Department, perm: str, at: datetime.datetime | None = None) -> QuerySet[User]:
+    """The active staff who may do ``perm`` for ``department`` at ``at`` (default now): holders of
+    the object permission and colleagues acting for one under a running delegation. One query."""
+    moment = at or timezone.now()
+    holders = _holder_department_ids(perm=perm).filter(object_pk=str(department.pk)).values("user_id")
+    delegates = Delegation.objects.filter(
+        department=department,
+        delegator_id__in=holders,
+        revoked_at__isnull=True,
+        starts_at__lte=moment,
+        ends_at__gt=moment,
+    ).values("delegate_id")
+    return User.objects.filter(Q(pk__in=holders) | Q(pk__in=delegates), is_active=True, kind=User.Kind.STAFF).order_by(
+        "pk"
+    )
+
+
 def departments_for(*, user: User, perm: str, at: datetime.datetime | None = None) -> QuerySet[Department]:
     return Department.objects.filter(pk__in=department_ids_for(user=user, perm=perm, at=at), is_active=True)
 

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
-import datetime
-
 from celery import shared_task
 
 from core.scheduling import job_run
-
-RECTIFICATION_EVERY = datetime.timedelta(minutes=10)
 
 
 @shared_task(name="approvals.rectification_sweep", ignore_result=True)
 def rectification_sweep() -> int | None:
     from approvals.supervision.services import rectification_deadlines_sweep
 
-    result: int | None = job_run(
-        "approvals.rectification_sweep", rectification_deadlines_sweep, min_gap=RECTIFICATION_EVERY / 2
-    )
+    # every settings.JOB_PERIODS["approvals.rectification_sweep"] seconds (core.scheduling)
+    result: int | None = job_run("approvals.rectification_sweep", rectification_deadlines_sweep)
+    return result
+
+
+@shared_task(name="approvals.step_deadlines", ignore_result=True)
+def step_deadlines() -> int | None:
+    """Tell staff of steps due soon or overdue (each once per step and band)."""
+    from approvals.applications.staff_notices import steps_deadlines_notify
+
+    result: int | None = job_run("approvals.step_deadlines", steps_deadlines_notify)
     return result

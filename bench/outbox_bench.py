@@ -1,19 +1,22 @@
 """The outbox under load: N queued notices (each an in-site message and an e-mail to a fake mail
-backend) delivered by real Celery workers on Redis, against PostgreSQL.
+backend that renders it and drops it) delivered by real Celery workers on Redis, against PostgreSQL.
 
     bench/outbox_bench.py [--quick] [--json] [--messages N] [--workers W]
 
 Builds its own database (the name must contain "bench"; OUTBOX_BENCH_DATABASE_URL, default
 postgres://postgres@127.0.0.1:5432/reformflow_outbox_bench) and uses Redis database 13
 (OUTBOX_BENCH_BROKER). The messages are written by ``notify`` in batches inside transactions, as
-services write them; their deliveries are handed to the workers on commit. Reports deliveries per
-second (first hand-off to last delivery), the latency from the message's commit to its delivery
-(p50 / p95 / max), and the peak RSS of each worker (VmHWM).
+services write them; their deliveries are handed to the workers on commit (in tasks of up to
+OUTBOX_BATCH_SIZE deliveries, which the workers read from the environment too). Reports
+deliveries and messages per second (first commit to last delivery), the latency from the commit of
+a message's transaction to its delivery (p50 / p95 / max), the peak RSS of each worker (VmHWM) and
+the deliveries failed or dead at the end. Progress goes to stderr every few seconds.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import os
 import subprocess
@@ -30,6 +33,7 @@ DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/reformflow_outbox_bench"
 BROKER = os.environ.get("OUTBOX_BENCH_BROKER", "redis://127.0.0.1:6379/13")
 FULL = {"messages": 100_000, "workers": 2, "recipients": 1_000, "batch": 500}
 QUICK = {"messages": 1_000, "workers": 2, "recipients": 50, "batch": 100}
+PROGRESS_EVERY_S = 5
 
 
 def _worker_env(url: str) -> dict[str, str]:
@@ -39,7 +43,7 @@ def _worker_env(url: str) -> dict[str, str]:
         "CELERY_BROKER_URL": BROKER,
         "CELERY_RESULT_BACKEND": "",
         "CELERY_TASK_ALWAYS_EAGER": "0",
-        "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+        "EMAIL_BACKEND": "bench.outbox_worker.DiscardingEmailBackend",
         "SECRET_KEY": os.environ["SECRET_KEY"],
         "DEBUG": "0",
         "LOG_LEVEL": "WARNING",
@@ -54,6 +58,35 @@ def _peak_rss_mb(pid: int) -> float | None:
     except OSError:
         return None
     return None
+
+
+def _wait_for_deliveries(expected: int, started: float) -> dict[str, int]:
+    """Poll until every delivery is sent or dead (an hour at most), logging progress every few
+    seconds; returns the deliveries counted by status."""
+    from django.db.models import Count
+
+    from core.outbox.models import Delivery
+
+    shown = previous = 0.0
+    sent_before = 0
+    while True:
+        rows = Delivery.objects.values("status").annotate(n=Count("id")).values_list("status", "n")
+        counts = {"queued": 0, "failed": 0, "sent": 0, "dead": 0, **dict(rows)}
+        now = time.monotonic()
+        final = counts["sent"] + counts["dead"] >= expected
+        if final or now - shown >= PROGRESS_EVERY_S:
+            rate = (counts["sent"] - sent_before) / (now - previous) if previous else 0.0
+            log(
+                f"delivered: {counts['sent']}/{expected} ({100 * counts['sent'] / expected:5.1f}%) "
+                f"{now - started:7.1f}s, {rate:6.1f}/s lately; failed {counts['failed']}, dead {counts['dead']}"
+            )
+            shown = previous = now
+            sent_before = counts["sent"]
+        if final:
+            return counts
+        if now - started > 3600:
+            raise SystemExit(f"only {counts['sent']} of {expected} deliveries after an hour")
+        time.sleep(1)
 
 
 def main() -> None:
@@ -76,9 +109,10 @@ def main() -> None:
     os.environ["EMAIL_BACKEND"] = "django.core.mail.backends.locmem.EmailBackend"
     benchlib.setup_django(url, anchors="outbox-bench-anchors.jsonl")
     import redis
+    from django.conf import settings
     from django.core.management import call_command
     from django.db import transaction
-    from django.db.models import F, Max, Min
+    from django.utils import timezone
 
     from core.models import User
     from core.outbox import services
@@ -120,6 +154,8 @@ def main() -> None:
     ]
     time.sleep(3)
     total = sizes["messages"]
+    # when each write transaction committed: the start of its messages' latency
+    committed_at: list[datetime.datetime] = []
     started = time.monotonic()
     try:
         done = 0
@@ -132,42 +168,43 @@ def main() -> None:
                         dedupe_key=f"bench:{number}",
                         context={"n": number},
                     )
+            committed_at.append(timezone.now())
             done = min(total, done + sizes["batch"])
             progress("written", done, total, started)
         written_s = time.monotonic() - started
         expected = 2 * total
-        while True:
-            sent = Delivery.objects.filter(status="sent").count()
-            progress("delivered", sent, expected, started)
-            if sent >= expected:
-                break
-            if time.monotonic() - started > 3600:
-                raise SystemExit(f"only {sent} of {expected} deliveries after an hour")
-            time.sleep(1)
+        counts = _wait_for_deliveries(expected, started)
         rss = [_peak_rss_mb(worker.pid) for worker in workers]
     finally:
         for worker in workers:
             worker.terminate()
         for worker in workers:
             worker.wait(timeout=60)
-    span = Delivery.objects.aggregate(first=Min("message__created_at"), last=Max("sent_at"))
-    elapsed = (span["last"] - span["first"]).total_seconds()
-    latencies = [
-        lag.total_seconds() * 1000
-        for lag in Delivery.objects.annotate(lag=F("sent_at") - F("message__created_at")).values_list("lag", flat=True)
-    ]
+    latencies: list[float] = []
+    last_sent = committed_at[0]
+    for key, sent_at in Delivery.objects.filter(status="sent", sent_at__isnull=False).values_list(
+        "message__dedupe_key", "sent_at"
+    ):
+        assert sent_at is not None  # (filtered above; the type does not know it)
+        committed = committed_at[int(key.removeprefix("bench:")) // sizes["batch"]]
+        latencies.append((sent_at - committed).total_seconds() * 1000)
+        last_sent = max(last_sent, sent_at)
+    elapsed = (last_sent - committed_at[0]).total_seconds()
     results: dict[str, Any] = {
         "sizes": sizes,
+        "batch_size": settings.OUTBOX_BATCH_SIZE,
         "command": " ".join(["bench/outbox_bench.py", *sys.argv[1:]]),
         "deliveries": expected,
         "write_s": round(written_s, 1),
-        "deliveries_per_s": round(expected / elapsed, 1) if elapsed else None,
-        "messages_per_s": round(total / elapsed, 1) if elapsed else None,
+        "deliveries_per_s": round(counts["sent"] / elapsed, 1) if elapsed else None,
+        "messages_per_s": round(counts["sent"] / 2 / elapsed, 1) if elapsed else None,
         "latency_p50_ms": round(percentile(latencies, 50), 1),
         "latency_p95_ms": round(percentile(latencies, 95), 1),
-        "latency_max_ms": round(max(latencies), 1),
+        "latency_max_ms": round(max(latencies, default=0), 1),
         "worker_peak_rss_mb": rss,
-        "dead_or_failed": Delivery.objects.exclude(status="sent").count(),
+        "failed": counts["failed"],
+        "dead": counts["dead"],
+        "dead_or_failed": expected - counts["sent"],
         "cpus": os.cpu_count(),
         "load_average_at_end": round(os.getloadavg()[0], 2),
     }

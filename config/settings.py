@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
@@ -239,6 +240,26 @@ NOTICE_BUREAU_NAME = env_str("NOTICE_BUREAU_NAME", "沈阳市行政审批局")
 OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 6, minimum=1)
 OUTBOX_RETRY_BASE_SECONDS = env_int("OUTBOX_RETRY_BASE_SECONDS", 30, minimum=1)
 OUTBOX_RETRY_MAX_SECONDS = env_int("OUTBOX_RETRY_MAX_SECONDS", 3600, minimum=1)
+# Deliveries per Celery task (core.outbox.services.deliveries_enqueue): one task per delivery spent
+# more on the broker round trip than on the delivery.
+OUTBOX_BATCH_SIZE = env_int("OUTBOX_BATCH_SIZE", 50, minimum=1)
+# SMS notices (core.outbox.sms): "console" logs them (development), "http" posts them to a gateway
+# with a bearer token. The text starts with the bureau's name in 【】 (the carriers' signature) and
+# is cut to SMS_MAX_CHARS characters.
+SMS_BACKEND = (env_str("SMS_BACKEND", "console") or "console").lower()
+if SMS_BACKEND not in {"console", "http"}:
+    raise ImproperlyConfigured(f"SMS_BACKEND={SMS_BACKEND!r} is not console or http.")
+SMS_GATEWAY_URL = env_str("SMS_GATEWAY_URL", "") or ""
+SMS_GATEWAY_TOKEN = env_str("SMS_GATEWAY_TOKEN", "") or ""
+if SMS_GATEWAY_URL:
+    _sms_url = urlsplit(SMS_GATEWAY_URL)
+    if _sms_url.scheme not in {"http", "https"} or not _sms_url.hostname:
+        raise ImproperlyConfigured(f"SMS_GATEWAY_URL={SMS_GATEWAY_URL!r} is not an http(s) URL.")
+if SMS_BACKEND == "http" and not (SMS_GATEWAY_URL and SMS_GATEWAY_TOKEN):
+    raise ImproperlyConfigured("SMS_BACKEND=http needs SMS_GATEWAY_URL and SMS_GATEWAY_TOKEN (see README.md).")
+SMS_SENDER = env_str("SMS_SENDER", "") or ""
+SMS_GATEWAY_TIMEOUT = env_int("SMS_GATEWAY_TIMEOUT", 10, minimum=1)
+SMS_MAX_CHARS = env_int("SMS_MAX_CHARS", 300, minimum=40)
 
 # Celery (config/celery.py). Production and CI: Redis as broker and result backend
 # (CELERY_BROKER_URL, default REDIS_URL). Without either, the embedded demo uses kombu's filesystem
@@ -274,12 +295,28 @@ if CELERY_BROKER_URL == "filesystem://":
         "control_folder": str(_celery_dir / "control"),
         "store_processed": False,
     }
-CELERY_BEAT_SCHEDULE = {
-    "workflow-timers": {"task": "workflows.timers", "schedule": 30.0},
-    "outbox-sweep": {"task": "outbox.sweep", "schedule": 60.0},
-    "rectification-sweep": {"task": "approvals.rectification_sweep", "schedule": 600.0},
-    "ledger-checkpoint": {"task": "credit.ledger_checkpoint", "schedule": 600.0},
+# The periodic jobs, in seconds between two runs: the one place their periods are set. The beat
+# schedule is built from it and each job's claim (core.scheduling) refuses a run within half its
+# period, so the schedule and the guard against a second beat cannot disagree. JOB_PERIOD_SCALE
+# multiplies them all (a test runs the beat in seconds instead of minutes).
+_job_period_scale = env_str("JOB_PERIOD_SCALE", "1") or "1"
+try:
+    JOB_PERIOD_SCALE = float(_job_period_scale)
+except ValueError:
+    raise ImproperlyConfigured(f"JOB_PERIOD_SCALE={_job_period_scale!r} is not a number.") from None
+if not 0 < JOB_PERIOD_SCALE < float("inf"):  # also refuses nan, which compares false
+    raise ImproperlyConfigured(f"JOB_PERIOD_SCALE={_job_period_scale!r} must be a finite number greater than 0.")
+JOB_PERIODS: dict[str, float] = {
+    name: seconds * JOB_PERIOD_SCALE
+    for name, seconds in (
+        ("workflows.timers", 30.0),
+        ("outbox.sweep", 60.0),
+        ("approvals.rectification_sweep", 600.0),
+        ("approvals.step_deadlines", 600.0),
+        ("credit.ledger_checkpoint", 600.0),
+    )
 }
+CELERY_BEAT_SCHEDULE = {name: {"task": name, "schedule": period} for name, period in JOB_PERIODS.items()}
 
 LOG_LEVEL = (env_str("LOG_LEVEL", "INFO") or "INFO").upper()
 if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:

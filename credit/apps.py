@@ -17,6 +17,7 @@ class CreditConfig(AppConfig):
 
     def ready(self) -> None:
         from core.audit import register_action_labels
+        from credit import notices  # noqa: F401  (registers the notice kinds)
 
         post_migrate.connect(_ledger_defaults, sender=self, dispatch_uid="credit_ledger_defaults")
         register_action_labels(

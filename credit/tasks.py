@@ -3,13 +3,9 @@ chain head is unchanged)."""
 
 from __future__ import annotations
 
-import datetime
-
 from celery import shared_task
 
 from core.scheduling import job_run
-
-CHECKPOINT_EVERY = datetime.timedelta(minutes=10)
 
 
 def _checkpoint() -> str:
@@ -25,5 +21,6 @@ def _checkpoint() -> str:
 
 @shared_task(name="credit.ledger_checkpoint", ignore_result=True)
 def ledger_checkpoint() -> str | None:
-    result: str | None = job_run("credit.ledger_checkpoint", _checkpoint, min_gap=CHECKPOINT_EVERY / 2)
+    # every settings.JOB_PERIODS["credit.ledger_checkpoint"] seconds (core.scheduling)
+    result: str | None = job_run("credit.ledger_checkpoint", _checkpoint)
     return result

@@ -81,6 +81,11 @@ class Application(models.Model):
         _("calendar version of the deadline"), null=True, blank=True
     )
     clock_suspended = models.BooleanField(_("clock suspended"), default=False)
+    # The statutory limit's deadline (法定时限, 行政许可法 art. 42) on the same events; ``deadline``
+    # above is the promised one (承诺时限). Null before acceptance, and on rows written before the
+    # column existed until their clock is next refreshed (pages show "—").
+    statutory_deadline = models.DateField(_("statutory deadline"), null=True, blank=True)
+    statutory_deadline_provisional = models.BooleanField(_("statutory deadline is provisional"), default=False)
 
     class Meta:
         verbose_name = _("application")

@@ -16,22 +16,31 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from approvals.applications.documents import NoticeDocument, notice_pdf
-from core.outbox.kinds import NoticeKind, notice_kinds_register
+from core.outbox.kinds import EMAIL, SITE, SMS, NoticeKind, notice_kinds_register
 from core.outbox.services import notify
 
 if TYPE_CHECKING:
     from approvals.applications.models import Application, ApplicationEvent, WrittenNotice
+
+# A step with a written notice (行政许可法 art. 32, 38, 42, 45) sends it by e-mail as well as in
+# the message centre, whatever the applicant's choices; the two that set the applicant a task
+# also go by SMS unless turned off.
+WRITTEN = (SITE, EMAIL)
+URGENT = (SITE, EMAIL, SMS)
 
 KINDS = (
     NoticeKind(
         "application.submitted",
         _("Application %(reference)s received"),
         _("Your application %(reference)s for %(item)s has been received and waits for acceptance at the window."),
+        label=_("Application received"),
     ),
     NoticeKind(
         "application.accepted",
         _("Application %(reference)s accepted"),
         _("Your application %(reference)s for %(item)s was accepted. The decision is due by %(deadline)s."),
+        mandatory=WRITTEN,
+        label=_("Application accepted"),
     ),
     NoticeKind(
         "application.deemed_accepted",
@@ -40,11 +49,15 @@ KINDS = (
             "The window did not answer your application %(reference)s in time, so it counts as accepted "
             "(Administrative Licensing Law, art. 32). The decision is due by %(deadline)s."
         ),
+        mandatory=WRITTEN,
+        label=_("Application deemed accepted"),
     ),
     NoticeKind(
         "application.not_accepted",
         _("Application %(reference)s not accepted"),
         _("Your application %(reference)s for %(item)s was not accepted. Reasons: %(comment)s"),
+        mandatory=WRITTEN,
+        label=_("Application not accepted"),
     ),
     NoticeKind(
         "application.supplement_requested",
@@ -53,16 +66,22 @@ KINDS = (
             "Please supplement the material of your application %(reference)s: %(comment)s "
             "Open the application to see every item and answer."
         ),
+        mandatory=WRITTEN,
+        channels=URGENT,
+        label=_("Material to supplement (补正)"),
     ),
     NoticeKind(
         "application.clock_suspended",
         _("Application %(reference)s: the time limit is suspended"),
         _("The time limit of your application %(reference)s is suspended. %(comment)s"),
+        mandatory=WRITTEN,
+        label=_("Time limit suspended"),
     ),
     NoticeKind(
         "application.clock_resumed",
         _("Application %(reference)s: the time limit runs again"),
         _("The time limit of your application %(reference)s runs again. The decision is due by %(deadline)s."),
+        label=_("Time limit runs again"),
     ),
     NoticeKind(
         "application.extended",
@@ -70,31 +89,43 @@ KINDS = (
         _(
             "The time limit of your application %(reference)s was extended by %(days)s working days. Reasons: %(comment)s"
         ),
+        mandatory=WRITTEN,
+        label=_("Time limit extended"),
     ),
     NoticeKind(
         "application.approved",
         _("Application %(reference)s approved"),
         _("Your application %(reference)s for %(item)s was approved."),
+        mandatory=WRITTEN,
+        label=_("Application approved"),
     ),
     NoticeKind(
         "application.refused",
         _("Application %(reference)s refused"),
         _("Your application %(reference)s for %(item)s was refused. Reasons: %(comment)s"),
+        mandatory=WRITTEN,
+        label=_("Application refused"),
     ),
     NoticeKind(
         "application.certificate_issued",
         _("Certificate %(number)s issued"),
         _("The certificate %(number)s for your application %(reference)s has been issued."),
+        label=_("Certificate issued"),
     ),
     NoticeKind(
         "application.certificate_revoked",
         _("Certificate of %(reference)s revoked"),
         _("The certificate of your application %(reference)s was revoked. Reasons: %(comment)s"),
+        mandatory=WRITTEN,
+        label=_("Certificate revoked"),
     ),
     NoticeKind(
         "application.rectification_ordered",
         _("Rectification ordered for %(reference)s"),
         _("The inspection of %(reference)s found problems to rectify by %(deadline)s. %(comment)s"),
+        mandatory=WRITTEN,
+        channels=URGENT,
+        label=_("Rectification ordered"),
     ),
 )
 notice_kinds_register(*KINDS)

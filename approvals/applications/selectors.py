@@ -7,14 +7,14 @@ import datetime
 from collections.abc import Mapping
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from approvals import permissions
 from approvals.applications.fast_track import fast_track_summary
 from approvals.calendar import clock
 from approvals.calendar import selectors as calendar_selectors
-from approvals.models import Application, Step
+from approvals.models import Application, ClockEvent, Step, SupplementNotice
 from core.models import User
 
 STEP_PERMISSION = {
@@ -50,8 +50,82 @@ def steps_annotate_band(steps: list[Step], *, today: datetime.date | None = None
     return steps
 
 
+def supplements_to_answer(*, enterprise_ids: Any) -> QuerySet[SupplementNotice]:
+    """The supplement notices (补正) the enterprises have still to answer, oldest first: the first
+    lines of an enterprise's to-do list."""
+    return (
+        SupplementNotice.objects.filter(
+            application__enterprise_id__in=enterprise_ids,
+            application__status__in=Application.OPEN_STATUSES,
+            answered_at__isnull=True,
+        )
+        .select_related("application__item_version", "application__enterprise")
+        .order_by("requested_at", "id")
+    )
+
+
 def band_order(band: str) -> int:
     return {"red": 0, "yellow": 1, "green": 2, "none": 3}[band]
+
+
+def _suspensions_latest_first() -> QuerySet[ClockEvent]:
+    return ClockEvent.objects.filter(kind=ClockEvent.Kind.SUSPENDED).order_by("-at", "-id")
+
+
+def applications_with_clock(queryset: QuerySet[Application]) -> QuerySet[Application]:
+    """``queryset`` with ``clock_suspended_since``: the day the latest suspension began (meaningful
+    while ``clock_suspended``), read by a subquery in the same SQL statement, so that a list can
+    place every row against its two limits without a query per row (``applications_annotate_standing``)."""
+    return queryset.annotate(
+        clock_suspended_since=Subquery(_suspensions_latest_first().filter(application=OuterRef("pk")).values("on")[:1])
+    )
+
+
+def _closed_on(application: Application) -> datetime.date | None:
+    """The day the case's clock stopped for good: its decision (or non-acceptance), or withdrawal."""
+    if application.is_open:
+        return None
+    moment = application.decided_at or application.withdrawn_at
+    return timezone.localtime(moment).date() if moment else None
+
+
+def application_standing(
+    application: Application,
+    *,
+    today: datetime.date,
+    calendar: clock.WorkingCalendar,
+    suspended_since: datetime.date | None = None,
+) -> clock.Standing:
+    """Where ``application`` stands against its promised and statutory deadlines (see
+    ``clock.clock_standing``). ``suspended_since`` is the day its open suspension began
+    (``applications_with_clock`` annotates it); it is ignored while the clock runs."""
+    return clock.clock_standing(
+        application.deadline,
+        application.statutory_deadline,
+        today=today,
+        calendar=calendar,
+        suspended_since=suspended_since if application.clock_suspended else None,
+        closed_on=_closed_on(application),
+    )
+
+
+def applications_annotate_standing(
+    applications: list[Application], *, today: datetime.date | None = None
+) -> list[Application]:
+    """Set ``standing`` and ``band`` (the warning light, ``none`` once closed) on each application
+    of a list read through ``applications_with_clock``; no query but the calendar's."""
+    calendar = calendar_selectors.calendar_load()
+    today = today or timezone.localdate()
+    for application in applications:
+        standing = application_standing(
+            application,
+            today=today,
+            calendar=calendar,
+            suspended_since=getattr(application, "clock_suspended_since", None),
+        )
+        application.standing = standing  # type: ignore[attr-defined]
+        application.band = standing.band if application.is_open else "none"  # type: ignore[attr-defined]
+    return applications
 
 
 def application_ids_visible_to(*, user: User) -> QuerySet[Any] | None:
@@ -94,20 +168,20 @@ def application_page(
             if step.due_on and step.closed_at is None
             else None
         )
-    deadline_band = (
-        clock.warning_band(application.deadline, today=today, calendar=calendar) if application.is_open else "none"
-    )
-    days_left = (
-        clock.working_days_left(application.deadline, today=today, calendar=calendar)
-        if application.deadline and application.is_open
+    suspended_since = (
+        _suspensions_latest_first().filter(application=application).values_list("on", flat=True).first()
+        if application.clock_suspended
         else None
     )
+    standing = application_standing(application, today=today, calendar=calendar, suspended_since=suspended_since)
     return {
         "application": application,
+        "standing": standing,
+        "deadline_band": standing.band if application.is_open else "none",
+        "days_left": standing.promised_days_shown if application.is_open else None,
+        "statutory_days_left": standing.statutory_days_shown if application.is_open else None,
         "form_items": [(labels.get(key, key), value) for key, value in application.form_data.items()],
         "steps": steps,
-        "deadline_band": deadline_band,
-        "days_left": days_left,
         "fast_track": fast_track_summary(application),
         "materials": application.materials.select_related("required_material").order_by("uploaded_at", "id"),
         "opinions": application.opinions.select_related("department", "reviewer").order_by("department__code"),

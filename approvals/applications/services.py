@@ -17,12 +17,12 @@ from typing import Any
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from approvals import permissions
-from approvals.applications import fast_track, notices
+from approvals.applications import fast_track, notices, staff_notices
 from approvals.calendar import clock
 from approvals.calendar import selectors as calendar_selectors
 from approvals.models import (
@@ -178,25 +178,33 @@ def reference_next(*, prefix: str) -> str:
 def application_clock_refresh(
     application: Application, *, calendar: clock.WorkingCalendar | None = None
 ) -> clock.Deadline:
-    """Recompute the deadline from the clock events and store the derived columns."""
+    """Recompute both deadlines (promised and statutory) from the clock events and store the
+    derived columns. ``application.item_version`` must be loadable (it is read for both limits)."""
     calendar = calendar or calendar_selectors.calendar_load()
     events = list(ClockEvent.objects.filter(application=application).order_by("at", "id"))
     # Fast track: the promised limit less the reduction granted by the decision stored at submission
     # (never below one working day), read from that decision and not from the policy, so that a
-    # recomputation after a new policy version gives the same deadline.
+    # recomputation after a new policy version gives the same deadline. The statutory limit is the
+    # law's and no policy shortens it.
     promised = fast_track.promised_days(application)
-    result = clock.application_deadline(events, promised_days=promised, calendar=calendar)
-    due = result.due
-    Application.objects.filter(pk=application.pk).update(
-        deadline=due.on if due else None,
-        deadline_provisional=due.provisional if due else False,
-        deadline_calendar_version=due.calendar_version if due else None,
-        clock_suspended=result.state == "suspended",
+    result = clock.application_deadline(
+        events,
+        promised_days=promised,
+        statutory_days=application.item_version.statutory_limit_days,
+        calendar=calendar,
     )
-    application.deadline = due.on if due else None
-    application.deadline_provisional = due.provisional if due else False
-    application.deadline_calendar_version = due.calendar_version if due else None
-    application.clock_suspended = result.state == "suspended"
+    due, statutory = result.due, result.statutory_due
+    fields = {
+        "deadline": due.on if due else None,
+        "deadline_provisional": due.provisional if due else False,
+        "deadline_calendar_version": due.calendar_version if due else None,
+        "statutory_deadline": statutory.on if statutory else None,
+        "statutory_deadline_provisional": statutory.provisional if statutory else False,
+        "clock_suspended": result.state == "suspended",
+    }
+    Application.objects.filter(pk=application.pk).update(**fields)
+    for name, value in fields.items():
+        setattr(application, name, value)
     return result
 
 
@@ -207,13 +215,15 @@ def _clock(
 
 
 def deadlines_recompute_provisional() -> int:
-    """Recompute every open application and step whose due date was provisional (after a calendar
-    year is entered). Returns how many were recomputed."""
+    """Recompute every application whose promised or statutory deadline was provisional, and every
+    open step whose due date was (after a calendar year is entered). The statutory deadline lies
+    later and so reaches into an uncovered year more often than the promised one. Returns how many
+    were recomputed."""
     calendar = calendar_selectors.calendar_load()
     count = 0
-    for application in Application.objects.filter(deadline_provisional=True).select_related(
-        "item_version", "fast_track_decision"
-    ):
+    for application in Application.objects.filter(
+        Q(deadline_provisional=True) | Q(statutory_deadline_provisional=True)
+    ).select_related("item_version", "fast_track_decision"):
         application_clock_refresh(application, calendar=calendar)
         count += 1
     for step in Step.objects.filter(due_provisional=True, closed_at__isnull=True).select_related(
@@ -525,7 +535,7 @@ def step_open(*, application: Application, kind: str, department: Department, ta
     """Record a human step of the flow with its own deadline (called by the flow when a task is created)."""
     calendar = calendar_selectors.calendar_load()
     due = _step_due(application, kind, _today(), calendar)
-    return Step.objects.create(
+    step = Step.objects.create(
         application=application,
         kind=kind,
         department=department,
@@ -533,6 +543,8 @@ def step_open(*, application: Application, kind: str, department: Department, ta
         due_on=due.on if due else None,
         due_provisional=due.provisional if due else False,
     )
+    staff_notices.staff_tell_step_waiting(step)
+    return step
 
 
 def step_claim(*, step: Step, actor: User) -> Step:
@@ -540,6 +552,13 @@ def step_claim(*, step: Step, actor: User) -> Step:
     Step.objects.filter(pk=step.pk).update(claimed_by=actor, claimed_at=now)
     _event(step.application, actor=actor, action="step_claimed", department=step.department, data={"step": step.kind})
     step.claimed_by, step.claimed_at = actor, now
+    return step
+
+
+def step_hand_over(*, step: Step, actor: User, colleague: User) -> Step:
+    """``actor`` hands the claimed ``step`` to ``colleague``, who is told."""
+    step = step_claim(step=step, actor=colleague)
+    staff_notices.staff_tell_handed_over(step, by=actor, colleague=colleague)
     return step
 
 

@@ -128,7 +128,11 @@ class ClockFact(Protocol):
 
 @dataclass(frozen=True)
 class Deadline:
-    """The state of an application's statutory clock, derived from its events."""
+    """The state of an application's two clocks, derived from its events.
+
+    ``due`` is the promised deadline (承诺时限, which supervision measures against); ``statutory_due``
+    the statutory one (法定时限, 行政许可法 art. 42), ``None`` when no statutory limit was given. Both
+    start on the same acceptance day and are moved by the same excluded periods and extensions."""
 
     state: str  # "not_started" | "running" | "suspended"
     due: Due | None
@@ -136,14 +140,30 @@ class Deadline:
     suspended_days: int
     extension_days: int
     suspended_since: datetime.date | None
+    statutory_due: Due | None = None
 
 
-def application_deadline(events: Sequence[ClockFact], *, promised_days: int, calendar: WorkingCalendar) -> Deadline:
-    """Recompute the deadline from the clock events, in order.
+def application_deadline(
+    events: Sequence[ClockFact],
+    *,
+    promised_days: int,
+    statutory_days: int | None = None,
+    calendar: WorkingCalendar,
+) -> Deadline:
+    """Recompute both deadlines from the clock events, in order.
 
-    deadline = add_working_days(accepted_on, promised + Σ suspended working days + Σ extensions),
-    which is the same as moving the deadline later by ``working_days_between(suspended_on,
-    resumed_on)`` for each suspension. An open suspension does not move the deadline yet.
+    promised  = add_working_days(accepted_on, promised + Σ suspended working days + Σ extensions)
+    statutory = add_working_days(accepted_on, statutory + Σ suspended working days + Σ extensions)
+
+    which is the same as moving a deadline later by ``working_days_between(suspended_on,
+    resumed_on)`` for each suspension. An open suspension does not move either deadline yet.
+
+    The same excluded days move both clocks: an art. 45 period (and a supplement request after
+    acceptance) is not time the bureau had, and an art. 42 extension is approved by the head of the
+    agency (every ``extended`` event names its approver, a database constraint), so neither is
+    lateness against the law or against the published promise. The fast-track reduction shortens
+    ``promised_days`` only (the caller passes it so): no policy shortens the law's limit.
+    ``statutory_days=None`` computes the promised deadline alone (``statutory_due`` is ``None``).
     """
     accepted_on: datetime.date | None = None
     suspended_since: datetime.date | None = None
@@ -164,10 +184,18 @@ def application_deadline(events: Sequence[ClockFact], *, promised_days: int, cal
             extension_days += event.days or 0
     if accepted_on is None:
         return Deadline("not_started", None, None, 0, 0, None)
-    due = due_after(accepted_on, promised_days + suspended_days + extension_days, calendar=calendar)
-    due = Due(due.on, due.provisional or provisional, calendar.version)
+    start: datetime.date = accepted_on
+    moved = suspended_days + extension_days
+
+    def due_in(days: int) -> Due:
+        due = due_after(start, days + moved, calendar=calendar)
+        return Due(due.on, due.provisional or provisional, calendar.version)
+
     state = "suspended" if suspended_since is not None else "running"
-    return Deadline(state, due, accepted_on, suspended_days, extension_days, suspended_since)
+    statutory = due_in(statutory_days) if statutory_days is not None else None
+    return Deadline(
+        state, due_in(promised_days), accepted_on, suspended_days, extension_days, suspended_since, statutory
+    )
 
 
 def warning_band(due_on: datetime.date | None, *, today: datetime.date, calendar: WorkingCalendar) -> str:
@@ -186,6 +214,96 @@ def working_days_left(due_on: datetime.date, *, today: datetime.date, calendar: 
     if today > due_on:
         return -_between_lenient(due_on, today, calendar)[0]
     return _between_lenient(today, due_on, calendar)[0]
+
+
+# The standing of a case against its two limits, from the mildest to the gravest.
+NOT_STARTED = "not_started"
+ON_TIME = "on_time"
+DUE_SOON = "due_soon"  # the yellow band before the promised deadline
+PROMISED_OVERRUN = "promised_overrun"  # 超承诺时限: supervision's lateness (电子监察)
+STATUTORY_OVERRUN = "statutory_overrun"  # 超法定时限: unlawful delay, graver
+STANDINGS = (NOT_STARTED, ON_TIME, DUE_SOON, PROMISED_OVERRUN, STATUTORY_OVERRUN)
+_BAND = {
+    NOT_STARTED: "none",
+    ON_TIME: "green",
+    DUE_SOON: "yellow",
+    PROMISED_OVERRUN: "red",
+    STATUTORY_OVERRUN: "red",
+}
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Where a case stands against its promised and statutory deadlines on the day ``as_of``.
+
+    ``*_days_left`` are working days from ``as_of`` to the deadline, negative once it has passed
+    (``working_days_left``), ``None`` without that deadline."""
+
+    state: str
+    as_of: datetime.date
+    promised_days_left: int | None
+    statutory_days_left: int | None
+
+    @property
+    def band(self) -> str:
+        """The warning band of the existing lights: red for either overrun."""
+        return _BAND[self.state]
+
+    @property
+    def promised_days_shown(self) -> int | None:
+        """The promised count for display: none when the limit passed on a day off right after its
+        due day (no working day overrun yet, yet "0 working days left" would read as time left)."""
+        return _shown(self.promised_days_left, passed=self.state in (PROMISED_OVERRUN, STATUTORY_OVERRUN))
+
+    @property
+    def statutory_days_shown(self) -> int | None:
+        return _shown(self.statutory_days_left, passed=self.state == STATUTORY_OVERRUN)
+
+    @property
+    def gravity(self) -> int:
+        """0 (not started) … 4 (past the statutory limit): sort by ``-gravity`` for urgency."""
+        return STANDINGS.index(self.state)
+
+
+def _shown(days_left: int | None, *, passed: bool) -> int | None:
+    return None if passed and days_left == 0 else days_left
+
+
+def clock_standing(
+    promised_on: datetime.date | None,
+    statutory_on: datetime.date | None,
+    *,
+    today: datetime.date,
+    calendar: WorkingCalendar,
+    suspended_since: datetime.date | None = None,
+    closed_on: datetime.date | None = None,
+) -> Standing:
+    """On time, due soon (≤ ``calendar.yellow_days`` working days before the promised deadline),
+    past the promised limit, or past the statutory limit (graver, and it wins).
+
+    The clock is read on ``as_of``: ``today``, or earlier when it stands still — the day an open
+    suspension began (an excluded period is not lateness, art. 45; the deadlines move only when the
+    clock resumes, so read on ``today`` a case would turn late inside the excluded period itself)
+    or the day the case was closed (a decided case is judged by its decision day, and is never due
+    soon).
+
+    A limit is passed once its due day is over (``as_of`` after it), as the red band; due days are
+    working days, so the first overrun day may be a weekend day. The counts are in working days.
+    """
+    as_of = min(day for day in (today, suspended_since, closed_on) if day is not None)
+    if promised_on is None and statutory_on is None:
+        return Standing(NOT_STARTED, as_of, None, None)
+    promised_left = working_days_left(promised_on, today=as_of, calendar=calendar) if promised_on else None
+    statutory_left = working_days_left(statutory_on, today=as_of, calendar=calendar) if statutory_on else None
+    if statutory_on is not None and as_of > statutory_on:
+        state = STATUTORY_OVERRUN
+    elif promised_on is not None and as_of > promised_on:
+        state = PROMISED_OVERRUN
+    elif closed_on is None and promised_left is not None and promised_left <= calendar.yellow_days:
+        state = DUE_SOON
+    else:
+        state = ON_TIME
+    return Standing(state, as_of, promised_left, statutory_left)
 
 
 def uncovered_years(days: Iterable[datetime.date], calendar: WorkingCalendar) -> set[int]:

@@ -94,9 +94,17 @@ def calendar_warnings() -> dict[str, Any]:
     from approvals.models import Application, Step
 
     calendar = calendar_load()
-    provisional = Application.objects.filter(deadline_provisional=True, status__in=Application.OPEN_STATUSES)
+    # The statutory deadline lies later than the promised one: it alone may reach into the year.
+    provisional = Application.objects.filter(
+        Q(deadline_provisional=True) | Q(statutory_deadline_provisional=True), status__in=Application.OPEN_STATUSES
+    )
     years = sorted(
-        {d.year for d in provisional.values_list("deadline", flat=True) if d and d.year not in calendar.years}
+        {
+            d.year
+            for pair in provisional.values_list("deadline", "statutory_deadline")
+            for d in pair
+            if d and d.year not in calendar.years
+        }
     )
     steps = Step.objects.filter(due_provisional=True, closed_at__isnull=True).count()
     return {"years": years, "applications": provisional.count(), "steps": steps}

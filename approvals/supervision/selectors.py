@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -25,6 +25,7 @@ from approvals.models import (
     Department,
     InspectionTask,
     InspectorConflict,
+    RectificationOrder,
     ReviewOpinion,
 )
 from approvals.supervision import draw
@@ -448,3 +449,12 @@ def sample_size_preview(*, ratios: Mapping[str, str], counts: Mapping[str, int])
         for grade in draw.GRADES
         if grade in ratios
     }
+
+
+def rectifications_due(*, enterprise_ids: Any) -> QuerySet[RectificationOrder]:
+    """The rectification orders the enterprises have still to carry out, earliest deadline first."""
+    return (
+        RectificationOrder.objects.filter(task__enterprise_id__in=enterprise_ids, status=RectificationOrder.Status.OPEN)
+        .select_related("task__enterprise", "task__application")
+        .order_by("deadline", "id")
+    )

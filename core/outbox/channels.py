@@ -1,6 +1,7 @@
 """The channels a delivery goes out on. Each ``send`` is idempotent: the site channel finds the
-message it made before; an e-mail carries a Message-ID derived from the outbox message, so a
-resend after a lost acknowledgement is recognisable as the same mail."""
+message it made before; an e-mail carries a Message-ID derived from the outbox message, and an SMS
+an idempotency key derived from it, so a resend after a lost acknowledgement is recognisable as the
+same mail or SMS."""
 
 from __future__ import annotations
 
@@ -12,9 +13,15 @@ from django.core.files.storage import default_storage
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.utils import translation
+from django.utils.translation import gettext_lazy as _
 
 from core.outbox.kinds import notice_render
 from core.outbox.models import Delivery, OutboxMessage, SiteMessage
+from core.outbox.sms import sms_backend
+
+# How an SMS joins the notice's title and text (after the bureau's signature in 【】).
+SMS_TEXT = _("%(title)s: %(body)s")
+ELLIPSIS = "…"
 
 
 def message_id(message: OutboxMessage) -> str:
@@ -73,4 +80,39 @@ def _attachment_content(attachment: dict[str, str]) -> bytes:
     return content
 
 
-SENDERS: dict[str, Callable[[Delivery], str]] = {Delivery.Channel.SITE: _site, Delivery.Channel.EMAIL: _email}
+def sms_reference(message: OutboxMessage) -> str:
+    """The stable reference of the SMS of ``message``: its idempotency key at the gateway."""
+    return f"outbox-{message.pk}"
+
+
+def sms_text(*, title: str, body: str, language: str) -> str:
+    """The SMS of a notice: the bureau's name in 【】 first (the signature carriers require, so it
+    is never cut), then title and text on one line, cut to ``SMS_MAX_CHARS`` with an ellipsis."""
+    with translation.override(language):
+        notice = str(SMS_TEXT) % {"title": title, "body": " ".join(body.split())}
+    return _truncate(f"【{settings.NOTICE_BUREAU_NAME}】{notice}", settings.SMS_MAX_CHARS)
+
+
+def _truncate(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    return text[: limit - len(ELLIPSIS)].rstrip() + ELLIPSIS
+
+
+def _sms(delivery: Delivery) -> str:
+    """A number removed after the notice was written fails the delivery (``ValueError``) rather
+    than sending nowhere; the gateway's id of the SMS is the delivery's reference."""
+    message = delivery.message
+    recipient = message.recipient
+    if not recipient.phone:
+        raise ValueError("the recipient has no mobile phone number")
+    title, body = notice_render(message.kind, message.context, message.language)
+    text = sms_text(title=title, body=body, language=message.language)
+    return sms_backend().send(phone=recipient.phone, text=text, reference=sms_reference(message))
+
+
+SENDERS: dict[str, Callable[[Delivery], str]] = {
+    Delivery.Channel.SITE: _site,
+    Delivery.Channel.EMAIL: _email,
+    Delivery.Channel.SMS: _sms,
+}

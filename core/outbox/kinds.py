@@ -4,7 +4,7 @@ the channels it goes out on. The texts are rendered at delivery, in the recipien
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -24,7 +24,7 @@ STAFF = "staff"
 
 @dataclass(frozen=True)
 class NoticeKind:
-    """``channels`` go out unless the recipient turns them off; ``mandatory`` ones cannot be
+    """A kind of notice. ``channels`` go out unless the recipient turns them off; ``mandatory`` ones cannot be
     turned off (the in-site message is the record of every notice; a written legal document also
     goes by e-mail); a channel in neither is off until the recipient turns it on. ``audience``
     says whose preferences page lists the kind (enterprise users or bureau staff)."""
@@ -32,9 +32,13 @@ class NoticeKind:
     code: str
     title: StrOrPromise
     body: StrOrPromise
+    # what the preferences page calls the kind ("Application accepted")
+    label: StrOrPromise = ""
     channels: tuple[str, ...] = (SITE, EMAIL)
     mandatory: tuple[str, ...] = (SITE,)
     audience: str = ENTERPRISE
+    # values computed at delivery, in the recipient's language (a label from a stored code)
+    labels: Callable[[Mapping[str, Any]], Mapping[str, Any]] | None = None
 
 
 _KINDS: dict[str, NoticeKind] = {}
@@ -51,8 +55,9 @@ def notice_kind(code: str) -> NoticeKind:
 
 
 def notice_kinds(*, audience: str | None = None) -> list[NoticeKind]:
-    kinds = (kind for kind in _KINDS.values() if audience is None or kind.audience == audience)
-    return sorted(kinds, key=lambda kind: kind.code)
+    """The registered kinds (of ``audience``), in the order they were registered: an app lists its
+    kinds in the order things happen."""
+    return [kind for kind in _KINDS.values() if audience is None or kind.audience == audience]
 
 
 def _format(text: StrOrPromise, context: Mapping[str, Any]) -> str:
@@ -66,4 +71,5 @@ def notice_render(code: str, context: Mapping[str, Any], language: str) -> tuple
     """The title and text of a notice of kind ``code`` in ``language``."""
     kind = notice_kind(code)
     with translation.override(language):
-        return _format(kind.title, context), _format(kind.body, context)
+        values = {**context, **kind.labels(context)} if kind.labels else context
+        return _format(kind.title, values), _format(kind.body, values)

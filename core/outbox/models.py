@@ -99,8 +99,9 @@ class SiteMessage(models.Model):
 
 
 class ScheduledJob(models.Model):
-    """A periodic job's last run. A run starts only when the last one started at least half a
-    period ago (``core.scheduling``): two schedulers running by mistake never double a job."""
+    """A periodic job's last run. A run starts only when the last one started at least three
+    quarters of a period ago (``core.scheduling``): two schedulers running by mistake never double
+    a job."""
 
     name = models.CharField(_("job"), max_length=80, primary_key=True)
     last_started_at = models.DateTimeField(_("last started"), null=True, blank=True)

@@ -31,15 +31,10 @@ def choosable(kind: NoticeKind, channel: str) -> bool:
 
 def channels_for(recipient: User, kind: NoticeKind) -> list[str]:
     """The channels ``kind`` goes out on to ``recipient``, in the order of ``CHANNELS``."""
-    choices = dict(
-        NoticePreference.objects.filter(user=recipient, kind=kind.code).values_list("channel", "enabled")
-    )
+    choices = dict(NoticePreference.objects.filter(user=recipient, kind=kind.code).values_list("channel", "enabled"))
     chosen = []
     for channel in CHANNELS:
-        if channel in kind.mandatory:
-            on = True
-        else:
-            on = choices.get(channel, channel in kind.channels)
+        on = channel in kind.mandatory or choices.get(channel, channel in kind.channels)
         if on and reachable(recipient, channel):
             chosen.append(channel)
     return chosen

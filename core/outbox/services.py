@@ -2,14 +2,15 @@
 
 ``notify`` is called by the service that decided, inside its transaction: the message and its
 deliveries commit or roll back with the decision, and the delivery is handed to Celery only after
-commit. ``delivery_attempt`` is what the worker runs: under the delivery's row lock (a second
-worker skips it), it sends once, records the outcome, and on failure schedules the next attempt
-with exponential backoff until the last one, after which the delivery is dead.
+commit, in batches. ``deliveries_attempt`` is what the worker runs: under each delivery's row lock
+(a second worker skips it), it sends once, records the outcome, and on failure schedules the next
+attempt with exponential backoff until the last one, after which the delivery is dead.
 """
 
 from __future__ import annotations
 
 import datetime
+import functools
 import logging
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -75,15 +76,19 @@ def notify(
 
 
 def deliveries_enqueue(ids: Iterable[int], *, countdown: float | None = None) -> None:
-    """Hand deliveries to the workers. A broker that is down loses nothing: the rows wait for the
-    sweep."""
-    from core.tasks import outbox_deliver
+    """Hand deliveries to the workers, ``OUTBOX_BATCH_SIZE`` to a task (``outbox.deliver_batch``):
+    one task per delivery spent more on the broker than on the delivery. A broker that is down
+    loses nothing: the rows wait for the sweep."""
+    from core.tasks import outbox_deliver_batch
 
-    for pk in ids:
+    pending = list(ids)
+    size = settings.OUTBOX_BATCH_SIZE
+    for start in range(0, len(pending), size):
+        chunk = pending[start : start + size]
         try:
-            outbox_deliver.apply_async(args=[pk], countdown=countdown)
+            outbox_deliver_batch.apply_async(args=[chunk], countdown=countdown)
         except Exception:  # noqa: BLE001  (any broker failure; the sweep retries)
-            logger.warning("outbox: delivery %s not handed to a worker; the sweep will", pk, exc_info=True)
+            logger.warning("outbox: deliveries %s not handed to a worker; the sweep will", chunk, exc_info=True)
 
 
 def backoff(attempts: int) -> datetime.timedelta:
@@ -92,52 +97,113 @@ def backoff(attempts: int) -> datetime.timedelta:
     return datetime.timedelta(seconds=min(seconds, settings.OUTBOX_RETRY_MAX_SECONDS))
 
 
-def delivery_attempt(delivery_id: int) -> str:
-    """Send one delivery if it is due; returns what happened (``sent``, ``failed``, ``dead``,
-    ``busy`` when another worker holds it, ``not_due``, or the final state it was already in)."""
+# Channels whose send is nothing but a write to this database (the in-site message): it commits or
+# rolls back with the delivery's row, so the batch's deliveries on them share one transaction — a
+# worker killed in it undoes messages and states together, and nobody outside saw anything. Every
+# other channel reaches the outside world, which no rollback undoes: each of those deliveries
+# commits on its own right after its send, so a crash resends at most the one in flight.
+IN_DATABASE_CHANNELS = frozenset({Delivery.Channel.SITE})
+_FIELDS = ["status", "attempts", "next_attempt_at", "last_error", "sent_at", "external_id"]
+
+
+def _state_before(delivery: Delivery, now: datetime.datetime) -> str | None:
+    """Why ``delivery`` is not to be sent now (its final state, or ``not_due``), else ``None``."""
+    if delivery.status in (Status.SENT, Status.DEAD):
+        return str(delivery.status)
+    if delivery.next_attempt_at > now:
+        return "not_due"
+    return None
+
+
+def _send_and_record(delivery: Delivery, retries: dict[float, list[int]]) -> str:
+    """Send ``delivery`` (locked by the caller, in the caller's transaction) and save the outcome;
+    a failure that will be retried adds the delivery to ``retries`` under its wait in seconds."""
+    delivery.attempts += 1
+    try:
+        # A savepoint: a sender's database error must not abort the batch's transaction.
+        with transaction.atomic():
+            delivery.external_id = SENDERS[delivery.channel](delivery)
+    except Exception as exc:  # noqa: BLE001  (a channel may fail in any way; it is recorded)
+        delivery.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+        if delivery.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
+            delivery.status = Status.DEAD
+            logger.error("outbox: delivery %s is dead after %s attempts", delivery.pk, delivery.attempts)
+        else:
+            delivery.status = Status.FAILED
+            wait = backoff(delivery.attempts)
+            delivery.next_attempt_at = timezone.now() + wait
+            retries.setdefault(wait.total_seconds(), []).append(delivery.pk)
+    else:
+        delivery.status = Status.SENT
+        delivery.sent_at = timezone.now()
+        delivery.last_error = ""
+    delivery.save(update_fields=_FIELDS)
+    return str(delivery.status)
+
+
+def deliveries_attempt(delivery_ids: Iterable[int]) -> dict[int, str]:
+    """Send each of ``delivery_ids`` that is due, once; returns what happened to each (``sent``,
+    ``failed``, ``dead``, ``busy`` when another worker holds it or it does not exist, ``not_due``,
+    or the final state it was already in).
+
+    One query locks and loads the batch (``SKIP LOCKED``: a second worker given the same ids skips
+    them). The deliveries on ``IN_DATABASE_CHANNELS`` are sent and recorded in that transaction,
+    each in its own savepoint; the others are then taken one by one, each re-locked and re-read in
+    its own transaction, sent and recorded before the next. So one delivery's failure never undoes
+    another's outcome, a sent or dead delivery is never sent again (a redelivered batch), and a
+    worker killed mid-batch leaves every delivery it had not recorded queued (or failed) for the
+    sweep. A failure is retried after ``backoff``, by a batch task per wait, handed over after
+    commit."""
+    ids = sorted(set(delivery_ids))
+    outcomes = dict.fromkeys(ids, "busy")
+    retries: dict[float, list[int]] = {}
     now = timezone.now()
-    retry_in: float | None = None
+    outside: list[Delivery] = []
     with transaction.atomic():
-        delivery = (
+        batch = (
             Delivery.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("message__recipient")
-            .filter(pk=delivery_id)
-            .first()
+            .filter(pk__in=ids)
+            .order_by("pk")
         )
-        if delivery is None:
-            return "busy"
-        if delivery.status in (Status.SENT, Status.DEAD):
-            return delivery.status
-        if delivery.next_attempt_at > now:
-            return "not_due"
-        delivery.attempts += 1
-        try:
-            with transaction.atomic():
-                delivery.external_id = SENDERS[delivery.channel](delivery)
-        except Exception as exc:  # noqa: BLE001  (a channel may fail in any way; it is recorded)
-            delivery.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-            if delivery.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
-                delivery.status = Status.DEAD
-                logger.error("outbox: delivery %s is dead after %s attempts", delivery.pk, delivery.attempts)
+        for delivery in batch:
+            state = _state_before(delivery, now)
+            if state is not None:
+                outcomes[delivery.pk] = state
+            elif delivery.channel in IN_DATABASE_CHANNELS:
+                outcomes[delivery.pk] = _send_and_record(delivery, retries)
             else:
-                delivery.status = Status.FAILED
-                wait = backoff(delivery.attempts)
-                delivery.next_attempt_at = now + wait
-                retry_in = wait.total_seconds()
-        else:
-            delivery.status = Status.SENT
-            delivery.sent_at = now
-            delivery.last_error = ""
-        delivery.save(update_fields=["status", "attempts", "next_attempt_at", "last_error", "sent_at", "external_id"])
-        outcome = delivery.status
-    if retry_in is not None:
-        deliveries_enqueue([delivery_id], countdown=retry_in)
-    return outcome
+                outside.append(delivery)
+    for delivery in outside:
+        with transaction.atomic():
+            # Unlocked since the batch committed: another worker may have taken it meanwhile.
+            current = (
+                Delivery.objects.select_for_update(skip_locked=True)
+                .filter(pk=delivery.pk)
+                .values("status", "attempts", "next_attempt_at")
+                .first()
+            )
+            if current is None:
+                continue
+            delivery.status = current["status"]
+            delivery.attempts = current["attempts"]
+            delivery.next_attempt_at = current["next_attempt_at"]
+            state = _state_before(delivery, now)
+            outcomes[delivery.pk] = state or _send_and_record(delivery, retries)
+    for wait, failed in retries.items():
+        # (Immediate in a worker, which runs in no transaction; after the caller's commit otherwise.)
+        transaction.on_commit(functools.partial(deliveries_enqueue, failed, countdown=wait))
+    return outcomes
+
+
+def delivery_attempt(delivery_id: int) -> str:
+    """``deliveries_attempt`` of the one delivery ``delivery_id``: what happened to it."""
+    return deliveries_attempt([delivery_id])[delivery_id]
 
 
 def outbox_sweep(*, now: datetime.datetime | None = None, limit: int = 1000) -> int:
     """Hand every due delivery to the workers again (one whose hand-off at commit was lost, or
-    whose retry is due). Returns how many."""
+    whose retry is due), in batch tasks of ``OUTBOX_BATCH_SIZE``. Returns how many."""
     now = now or timezone.now()
     due = Delivery.objects.filter(
         models.Q(status=Status.QUEUED, next_attempt_at__lte=now - SWEEP_GRACE)

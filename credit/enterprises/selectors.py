@@ -27,6 +27,16 @@ def memberships_active(*, user: User, on: datetime.date | None = None) -> QueryS
     )
 
 
+def enterprise_members(*, enterprise: Enterprise, on: datetime.date | None = None) -> QuerySet[User]:
+    """The active users who act for ``enterprise`` on day ``on`` (its confirmed legal
+    representatives and agents within their authorisation): who is told about it. One query."""
+    day = on or _today()
+    memberships = Membership.objects.filter(enterprise=enterprise, status=Membership.Status.CONFIRMED).filter(
+        Q(role=Membership.Role.LEGAL_REPRESENTATIVE) | Q(valid_from__lte=day, valid_until__gte=day)
+    )
+    return User.objects.filter(pk__in=memberships.values("user_id"), is_active=True).order_by("pk")
+
+
 def enterprises_for_user(*, user: User, on: datetime.date | None = None) -> QuerySet[Enterprise]:
     """The enterprises ``user`` may act for today. Empty for anonymous users and staff."""
     if not user.is_authenticated:

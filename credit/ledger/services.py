@@ -26,7 +26,7 @@ from core.actors import real_actor
 from core.exceptions import DomainError
 from core.models import User
 from core.services import audit_event_record
-from credit import permissions
+from credit import notices, permissions
 from credit.enterprises.models import Enterprise
 from credit.enterprises.uscc import InvalidUSCCError, uscc_validate
 from credit.ledger import hashing as ledger_hashing
@@ -281,7 +281,21 @@ def credit_entry_append(
                 "reverses": reverses.pk if reverses else None,
             },
         )
+        if backfill_recorded_at is None:  # a history loaded into the ledger is not news to anyone
+            _entry_tell(entry, now=now)
     return entry
+
+
+def _entry_tell(entry: LedgerEntry, *, now: datetime.datetime) -> None:
+    """Tell the enterprise of ``entry`` and of the grade it moved (before and after, as of now,
+    from the one read of its facts that includes the new entry)."""
+    from credit.ledger import scoring
+    from credit.ledger import selectors as ledger_selectors
+
+    facts = ledger_selectors.entry_facts(enterprise=entry.enterprise_id)
+    before = scoring.grade_as_of([fact for fact in facts if fact.seq != entry.seq], now)
+    after = scoring.grade_as_of(facts, now)
+    notices.entry_recorded_tell(entry, grade_before=before.grade, grade_after=after.grade, score=after.score)
 
 
 # --- manual entries (four-eyes) -------------------------------------------------------------------
@@ -540,6 +554,7 @@ def credit_request_decide(*, actor: User, credit_request: CreditRequest, grant: 
             obj=locked,
             data={"entry": locked.entry_id, "result_entry": locked.result_entry_id},
         )
+        notices.credit_request_decided_tell(locked)
     return locked
 
 

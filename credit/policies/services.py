@@ -34,7 +34,7 @@ from core.actors import real_actor
 from core.exceptions import DomainError
 from core.models import User
 from core.services import audit_event_record
-from credit import permissions
+from credit import notices, permissions
 from credit.enterprises.models import Enterprise
 from credit.enterprises.selectors import enterprises_for_user
 from credit.ledger import scoring
@@ -1008,6 +1008,7 @@ def policy_application_approve(
                 "term_months": term,
             },
         )
+        notices.policy_decided_tell(locked, amount=value, months=term)
     return grant
 
 
@@ -1029,6 +1030,7 @@ def policy_application_refuse(*, actor: User, application: PolicyApplication, re
             obj=locked,
             data={"from": ApplicationStatus.PENDING_REVIEW, "to": ApplicationStatus.REFUSED, "reason": reason},
         )
+        notices.policy_decided_tell(locked)
     return locked
 
 
@@ -1104,4 +1106,5 @@ def disbursement_record(
                 "disbursed_total": str(locked.disbursed_total + value),
             },
         )
+        notices.disbursement_tell(disbursement, remaining=locked.amount - locked.disbursed_total - value)
     return disbursement

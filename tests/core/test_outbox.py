@@ -13,7 +13,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from core.outbox import services
+from core.outbox import channels, services
 from core.outbox.kinds import NoticeKind, notice_kinds_register
 from core.outbox.models import Delivery, OutboxMessage, ScheduledJob, SiteMessage
 from core.scheduling import job_claim, job_run
@@ -138,6 +138,166 @@ def test_the_sweep_takes_what_the_commit_hand_off_lost(settings):
     assert services.outbox_sweep(now=later) == 2  # eager in tests: delivered at once
     assert Delivery.objects.filter(status="sent").count() == 2
     assert services.outbox_sweep(now=later) == 0
+
+
+@pytest.fixture
+def handed_over(monkeypatch):  # type: ignore[no-untyped-def]
+    """The batch tasks handed to the broker, as ``(ids, countdown)``, instead of running them."""
+    from core.tasks import outbox_deliver_batch
+
+    calls: list[tuple[list[int], float | None]] = []
+
+    def record(*, args, countdown=None):  # type: ignore[no-untyped-def]
+        calls.append((list(args[0]), countdown))
+
+    monkeypatch.setattr(outbox_deliver_batch, "apply_async", record)
+    return calls
+
+
+def _queued(user, count):  # type: ignore[no-untyped-def]
+    """``count`` notices whose deliveries are queued and not handed over (no on-commit here)."""
+    return [_notify(user, key=f"q{number}", name=str(number)) for number in range(count)]
+
+
+def test_a_failing_delivery_in_a_batch_spares_the_others_and_backs_off_alone(
+    monkeypatch, handed_over, django_capture_on_commit_callbacks
+):
+    # given three notices, where the second one's e-mail fails and its in-site message fails after
+    # writing (the write must not survive)
+    user = factories.UserFactory()
+    messages = _queued(user, 3)
+    doomed = messages[1]
+    real_site, real_email = channels.SENDERS["site"], channels.SENDERS["email"]
+
+    def site(delivery):  # type: ignore[no-untyped-def]
+        reference = real_site(delivery)
+        if delivery.message_id == doomed.pk:
+            raise RuntimeError("the message centre is down")
+        return reference
+
+    def email(delivery):  # type: ignore[no-untyped-def]
+        if delivery.message_id == doomed.pk:
+            raise ConnectionRefusedError("SMTP down")
+        return real_email(delivery)
+
+    monkeypatch.setitem(channels.SENDERS, "site", site)
+    monkeypatch.setitem(channels.SENDERS, "email", email)
+    ids = list(Delivery.objects.order_by("pk").values_list("pk", flat=True))
+    # when the six deliveries go as one batch
+    before = timezone.now()
+    with django_capture_on_commit_callbacks(execute=True):
+        outcomes = services.deliveries_attempt(ids)
+    # then the other notices are sent on both channels, the doomed one's two deliveries failed
+    failed = set(Delivery.objects.filter(message=doomed).values_list("pk", flat=True))
+    assert outcomes == {pk: "failed" if pk in failed else "sent" for pk in ids}
+    assert set(SiteMessage.objects.values_list("message_id", flat=True)) == {messages[0].pk, messages[2].pk}
+    assert len(mail.outbox) == 2
+    for delivery in Delivery.objects.filter(pk__in=failed):
+        assert delivery.attempts == 1 and delivery.sent_at is None
+        assert delivery.next_attempt_at >= before + services.backoff(1)
+    assert {d.channel: d.last_error for d in Delivery.objects.filter(pk__in=failed)} == {
+        "site": "RuntimeError: the message centre is down",
+        "email": "ConnectionRefusedError: SMTP down",
+    }
+    # and each failed delivery is handed over again after its own backoff, and nothing else is
+    assert sorted(handed_over) == [(sorted(failed), services.backoff(1).total_seconds())]
+
+
+def test_a_batch_delivered_twice_sends_nothing_again(django_assert_max_num_queries):
+    # given two notices delivered as one batch
+    user = factories.UserFactory()
+    _queued(user, 2)
+    ids = list(Delivery.objects.values_list("pk", flat=True))
+    assert set(services.deliveries_attempt(ids).values()) == {"sent"}
+    # when the broker gives the same batch again, it costs one query and sends nothing
+    with django_assert_max_num_queries(3):  # the lock-and-load query, in a savepoint here
+        assert set(services.deliveries_attempt(ids).values()) == {"sent"}
+    # and when the site deliveries' sent state was lost (the worker died before its ack), the
+    # message centre finds the messages it made
+    Delivery.objects.filter(channel="site").update(status="queued")
+    assert set(services.deliveries_attempt(ids).values()) == {"sent"}
+    assert SiteMessage.objects.count() == 2 and len(mail.outbox) == 2
+    assert Delivery.objects.filter(channel="email", attempts=1).count() == 2
+
+
+def test_a_batch_reports_deliveries_not_due_and_missing():
+    user = factories.UserFactory()
+    _queued(user, 1)
+    site, email = Delivery.objects.get(channel="site"), Delivery.objects.get(channel="email")
+    Delivery.objects.filter(pk=email.pk).update(next_attempt_at=timezone.now() + datetime.timedelta(minutes=5))
+    outcomes = services.deliveries_attempt([site.pk, email.pk, 999_999])
+    assert outcomes == {site.pk: "sent", email.pk: "not_due", 999_999: "busy"}
+    assert len(mail.outbox) == 0
+
+
+def test_the_sweep_hands_over_in_chunks_of_the_batch_size(settings, handed_over):
+    # given eight queued deliveries older than the grace period, and batches of three
+    settings.OUTBOX_BATCH_SIZE = 3
+    _queued(factories.UserFactory(), 4)
+    # when the sweep runs
+    later = timezone.now() + datetime.timedelta(minutes=1)
+    assert services.outbox_sweep(now=later) == 8
+    # then it handed them over as three tasks of at most three, each delivery once
+    assert [len(ids) for ids, _countdown in handed_over] == [3, 3, 2]
+    assert sorted(pk for ids, _countdown in handed_over for pk in ids) == sorted(
+        Delivery.objects.values_list("pk", flat=True)
+    )
+    assert {countdown for _ids, countdown in handed_over} == {None}
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_given_the_same_batch_send_each_delivery_once(monkeypatch):
+    # (A real-thread race, as in tests/concurrency/: it needs PostgreSQL's SKIP LOCKED.)
+    # given ten notices, and an e-mail channel slow enough for two workers to overlap
+    import threading
+    import time
+
+    from tests.concurrency.conftest import run_concurrently
+
+    with monkeypatch.context() as patch:
+        patch.setattr(services, "deliveries_enqueue", lambda ids, countdown=None: None)  # not handed over
+        _queued(factories.UserFactory(), 10)
+    ids = list(Delivery.objects.values_list("pk", flat=True))
+    real_email = channels.SENDERS["email"]
+    first_email = threading.Event()
+
+    def slow_email(delivery):  # type: ignore[no-untyped-def]
+        first_email.set()
+        time.sleep(0.02)
+        return real_email(delivery)
+
+    monkeypatch.setitem(channels.SENDERS, "email", slow_email)
+
+    def second_worker() -> dict[int, str]:
+        # starts once the first has committed its in-site deliveries and holds its first e-mail
+        assert first_email.wait(10)
+        return services.deliveries_attempt(ids)
+
+    # when a second worker gets the same batch while the first sends its e-mails
+    first, second = run_concurrently(lambda: services.deliveries_attempt(ids), second_worker)
+    # then every delivery was sent exactly once, whichever worker sent it
+    assert not isinstance(first, BaseException) and not isinstance(second, BaseException)
+    assert Delivery.objects.filter(status="sent", attempts=1).count() == 20
+    assert SiteMessage.objects.count() == 10 and len(mail.outbox) == 10
+    assert all("sent" in (first[pk], second[pk]) for pk in ids)
+
+
+def test_a_chunk_the_broker_refuses_leaves_the_others_handed_over(settings, monkeypatch):
+    from core.tasks import outbox_deliver_batch
+
+    settings.OUTBOX_BATCH_SIZE = 2
+    sent: list[list[int]] = []
+
+    def flaky(*, args, countdown=None):  # type: ignore[no-untyped-def]
+        if not sent:
+            sent.append([])
+            raise ConnectionError("broker down")
+        sent.append(list(args[0]))
+
+    monkeypatch.setattr(outbox_deliver_batch, "apply_async", flaky)
+    services.deliveries_enqueue([1, 2, 3, 4, 5])
+    assert sent == [[], [3, 4], [5]]
 
 
 def test_an_accepted_application_tells_the_applicant_once(

@@ -1,3 +1,4 @@
+import json
 import os
 import subprocess
 import sys
@@ -81,3 +82,100 @@ def test_process_refuses_bad_boolean():
     result = _manage_check(DEBUG="perhaps")
     assert result.returncode != 0
     assert "DEBUG='perhaps' is not a boolean" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"SMS_BACKEND": "carrier-pigeon"}, "SMS_BACKEND='carrier-pigeon' is not console or http"),
+        ({"SMS_BACKEND": "http"}, "SMS_BACKEND=http needs SMS_GATEWAY_URL and SMS_GATEWAY_TOKEN"),
+        (
+            {"SMS_BACKEND": "http", "SMS_GATEWAY_URL": "https://sms.example.invalid/v1/sms"},
+            "SMS_BACKEND=http needs SMS_GATEWAY_URL and SMS_GATEWAY_TOKEN",
+        ),
+        (
+            {"SMS_BACKEND": "http", "SMS_GATEWAY_URL": "ftp://sms.example.invalid/", "SMS_GATEWAY_TOKEN": "t"},
+            "SMS_GATEWAY_URL='ftp://sms.example.invalid/' is not an http(s) URL",
+        ),
+        ({"SMS_GATEWAY_URL": "https:///no-host"}, "is not an http(s) URL"),
+        ({"SMS_GATEWAY_TIMEOUT": "soon"}, "SMS_GATEWAY_TIMEOUT='soon' is not an integer"),
+        ({"SMS_GATEWAY_TIMEOUT": "0"}, "SMS_GATEWAY_TIMEOUT=0 must be at least 1"),
+        ({"SMS_MAX_CHARS": "10"}, "SMS_MAX_CHARS=10 must be at least 40"),
+    ],
+)
+def test_process_refuses_bad_sms_settings(env, message):
+    result = _manage_check(DEBUG="1", **env)
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+def test_process_starts_with_an_http_sms_gateway():
+    result = _manage_check(
+        DEBUG="1",
+        SMS_BACKEND="HTTP",
+        SMS_GATEWAY_URL="https://sms.example.invalid/v1/sms",
+        SMS_GATEWAY_TOKEN="t",
+        SMS_GATEWAY_TIMEOUT="5",
+        SMS_MAX_CHARS="140",
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_the_beat_schedule_and_every_jobs_least_gap_come_from_job_periods(settings, monkeypatch):
+    import datetime
+
+    from config.celery import app
+    from core import scheduling
+
+    # the beat schedule holds every job of JOB_PERIODS on its period, and nothing else
+    assert {entry["task"]: entry["schedule"] for entry in settings.CELERY_BEAT_SCHEDULE.values()} == (
+        settings.JOB_PERIODS
+    )
+    # each job's task claims its run with three quarters of the period JOB_PERIODS gives it, not a number of its
+    # own: with distinct made-up periods a task that kept its own would be seen
+    settings.JOB_PERIODS = {name: 1000.0 + 7 * index for index, name in enumerate(settings.JOB_PERIODS)}
+    claimed: dict[str, datetime.timedelta] = {}
+
+    def claim(name: str, *, min_gap: datetime.timedelta, now: object = None) -> bool:
+        claimed[name] = min_gap
+        return False  # skipped: the job's work does not run
+
+    monkeypatch.setattr(scheduling, "job_claim", claim)
+    app.autodiscover_tasks(force=True)
+    for name in settings.JOB_PERIODS:
+        assert app.tasks[name]() is None
+    assert claimed == {name: datetime.timedelta(seconds=period) * 0.75 for name, period in settings.JOB_PERIODS.items()}
+
+
+def _settings_of(**env: str) -> subprocess.CompletedProcess[str]:
+    """Import the settings module in a fresh interpreter with ``env``; print the job periods and
+    the beat schedule as JSON."""
+    environment = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "JOB_PERIOD_SCALE"}}
+    environment.update(DEBUG="1", **env)
+    return subprocess.run(
+        [sys.executable, "-c", "import json, config.settings as s; print(json.dumps([s.JOB_PERIODS, s.CELERY_BEAT_SCHEDULE]))"],
+        cwd=ROOT, env=environment, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+
+
+def test_job_period_scale_scales_every_period_and_the_beat_with_it():
+    unscaled = _settings_of()
+    halved = _settings_of(JOB_PERIOD_SCALE="0.5")
+    assert unscaled.returncode == 0 and halved.returncode == 0, unscaled.stderr + halved.stderr
+    (periods, _), (scaled, beat) = json.loads(unscaled.stdout), json.loads(halved.stdout)
+    assert periods == {
+        "workflows.timers": 30.0,
+        "outbox.sweep": 60.0,
+        "approvals.rectification_sweep": 600.0,
+        "approvals.step_deadlines": 600.0,
+        "credit.ledger_checkpoint": 600.0,
+    }
+    assert scaled == {name: seconds / 2 for name, seconds in periods.items()}
+    assert {entry["task"]: entry["schedule"] for entry in beat.values()} == scaled
+
+
+@pytest.mark.parametrize("value", ["0", "-2", "ten", "nan", "inf", "1e400"])
+def test_process_refuses_a_job_period_scale_that_is_not_a_positive_number(value):
+    result = _settings_of(JOB_PERIOD_SCALE=value)
+    assert result.returncode != 0
+    assert f"ImproperlyConfigured: JOB_PERIOD_SCALE={value!r}" in result.stderr

@@ -9,4 +9,5 @@ urlpatterns = [
     path("", views.message_list, name="list"),
     path("<int:pk>/", views.message_detail, name="detail"),
     path("read-all/", views.messages_read_all, name="read_all"),
+    path("preferences/", views.notice_preferences, name="preferences"),
 ]

@@ -13,13 +13,10 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from approvals.applications import selectors
-from approvals.calendar import clock
-from approvals.calendar import selectors as calendar_selectors
 from approvals.models import Application, ApprovalItemVersion, SupplementNotice
 from core.exceptions import DomainError
 from core.forms import form_error
@@ -50,18 +47,14 @@ def _own_application(request: HttpRequest, pk: int) -> Application:
 @login_required
 def application_list(request: HttpRequest) -> HttpResponse:
     _enterprise_user(request)
-    applications = (
+    applications = selectors.applications_with_clock(
         Application.objects.filter(enterprise__in=credit_selectors.enterprises_for_user(user=request.user))
         .select_related("item_version", "enterprise")
         .order_by("-created_at", "-id")
     )
     page = Paginator(applications, PAGE_SIZE).get_page(request.GET.get("page"))
-    calendar = calendar_selectors.calendar_load()
-    today = timezone.localdate()
-    for application in page:
-        application.band = (
-            clock.warning_band(application.deadline, today=today, calendar=calendar) if application.is_open else "none"
-        )
+    # The same light as the case page: a suspended case does not turn red inside an excluded period.
+    selectors.applications_annotate_standing(list(page))
     return render(request, "portal/application_list.html", {"page": page})
 
 

@@ -8,6 +8,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from credit.enterprises import selectors as credit_selectors
+from web import todo
 
 
 @login_required
@@ -15,6 +16,8 @@ def portal_home(request: HttpRequest) -> HttpResponse:
     if not request.user.is_enterprise_user:
         raise Http404
     context = {
+        "todo": todo.enterprise_todo(request.user),
+        "unread_newest": todo.unread_newest(request.user),
         "enterprises": credit_selectors.enterprises_for_user(user=request.user),
         "memberships": credit_selectors.memberships_of_user(user=request.user),
         "today": timezone.localdate(),

@@ -16,6 +16,7 @@ from approvals.calendar import clock
 from approvals.calendar import selectors as calendar_selectors
 from approvals.models import Application, Delegation, InspectionTask
 from core.audit_reads import audit_read_mark
+from web import todo
 
 
 @login_required
@@ -29,6 +30,8 @@ def workbench_home(request: HttpRequest) -> HttpResponse:
         user=request.user
     )
     context = {
+        "todo": todo.staff_todo(request.user, steps),
+        "unread_newest": todo.unread_newest(request.user),
         "queue": [step for step in steps if step.claimed_by_id is None],
         "mine": [step for step in steps if step.claimed_by_id == request.user.pk],
         "others": [step for step in steps if step.claimed_by_id not in (None, request.user.pk)],
@@ -56,16 +59,26 @@ def supervision(request: HttpRequest) -> HttpResponse:
     """电子监察: every open application by urgency, red and yellow first; read-only."""
     if not (permissions.user_is_supervisor(user=request.user) or permissions.user_is_auditor(user=request.user)):
         raise Http404
-    applications = list(
-        Application.objects.filter(status__in=Application.OPEN_STATUSES)
-        .select_related("item_version__lead_department", "enterprise")
-        .order_by("deadline", "submitted_at")[:500]
-    )
     calendar = calendar_selectors.calendar_load()
     today = timezone.localdate()
-    for application in applications:
-        application.band = clock.warning_band(application.deadline, today=today, calendar=calendar)
-    applications.sort(key=lambda a: (selectors.band_order(a.band), a.deadline or datetime.date.max))
+    applications = selectors.applications_annotate_standing(
+        list(
+            selectors.applications_with_clock(
+                Application.objects.filter(status__in=Application.OPEN_STATUSES)
+                .select_related("item_version__lead_department", "enterprise")
+                .order_by("deadline", "submitted_at")
+            )[:500]
+        ),
+        today=today,
+    )
+    # Past the statutory limit first (unlawful delay), then past the promised one, then due soon.
+    # Once the promise is broken the statutory deadline is the next threshold: it orders those rows.
+    applications.sort(
+        key=lambda a: (
+            -a.standing.gravity,
+            (a.statutory_deadline if a.band == "red" else a.deadline) or a.deadline or datetime.date.max,
+        )
+    )
     overdue_steps = selectors.steps_annotate_band(
         list(
             selectors.Step.objects.filter(closed_at__isnull=True, due_on__lt=today, task_id__isnull=False)
@@ -83,6 +96,8 @@ def supervision(request: HttpRequest) -> HttpResponse:
     audit_read_mark(request, object_type="approvals.supervision", object_id="*")
     context = {
         "applications": applications,
+        "statutory_overruns": sum(a.standing.state == clock.STATUTORY_OVERRUN for a in applications),
+        "promised_overruns": sum(a.standing.state == clock.PROMISED_OVERRUN for a in applications),
         "overdue_steps": overdue_steps,
         "inspection_tasks": inspection_tasks,
         "calendar_warnings": calendar_selectors.calendar_warnings(),

@@ -95,7 +95,7 @@ def task_reassign(*, actor: User, task: Task, colleague: User) -> Task:
         activation.reassign(user=colleague)
         step = Step.objects.filter(task_id=task.pk).select_related("application", "department").first()
         if step is not None:
-            services.step_claim(step=step, actor=colleague)
+            services.step_hand_over(step=step, actor=actor, colleague=colleague)
     return activation.task
 
 
