@@ -70,9 +70,40 @@ def notify(
         deliveries = Delivery.objects.bulk_create(
             [Delivery(message=message, channel=channel, next_attempt_at=now) for channel in channels]
         )
-    ids = [delivery.pk for delivery in deliveries]
-    transaction.on_commit(lambda: deliveries_enqueue(ids))
+    _hand_off_after_commit([delivery.pk for delivery in deliveries])
     return message
+
+
+class _HandOff:
+    """The deliveries written in one transaction, handed to the workers together once it commits
+    (one hand-off per message sent a task per message, whatever the batch size)."""
+
+    def __init__(self) -> None:
+        self.ids: list[int] = []
+        self.done = False
+
+    def __call__(self) -> None:
+        self.done = True
+        deliveries_enqueue(self.ids)
+
+
+def _hand_off_after_commit(ids: list[int]) -> None:
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
+        deliveries_enqueue(ids)
+        return
+    handoff: _HandOff | None = getattr(connection, "_outbox_handoff", None)
+    # Django drops the callbacks of a savepoint that rolls back: a hand-off registered in one is
+    # gone, and the deliveries written after it need a new one (as after one that already ran).
+    if (
+        handoff is None
+        or handoff.done
+        or not any(callback is handoff for _sids, callback, _robust in connection.run_on_commit)
+    ):
+        handoff = _HandOff()
+        connection._outbox_handoff = handoff
+        transaction.on_commit(handoff)
+    handoff.ids.extend(ids)
 
 
 def deliveries_enqueue(ids: Iterable[int], *, countdown: float | None = None) -> None:

@@ -383,3 +383,28 @@ class FailingBackend:
 
     def send_messages(self, messages):  # type: ignore[no-untyped-def]
         raise ConnectionRefusedError("SMTP down")
+
+
+def test_one_hand_off_per_transaction_and_none_lost_to_a_rolled_back_savepoint(
+    handed_over, django_capture_on_commit_callbacks
+):
+    user = factories.UserFactory()
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, transaction.atomic():
+        _notify(user, key="a")
+        with pytest.raises(RuntimeError), transaction.atomic():
+            _notify(user, key="rolled-back")
+            raise RuntimeError("this part failed")
+        _notify(user, key="b")
+    # one callback for the whole transaction, with the deliveries that committed
+    assert len(callbacks) == 1
+    committed = set(Delivery.objects.values_list("pk", flat=True))
+    assert [set(ids) for ids, _countdown in handed_over] == [committed] and len(committed) == 4
+    # a hand-off first registered inside a savepoint that rolls back is gone with it: the
+    # deliveries written after it get their own
+    handed_over.clear()
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        with pytest.raises(RuntimeError), transaction.atomic():
+            _notify(user, key="inner")
+            raise RuntimeError("this part failed")
+        after = _notify(user, key="after")
+    assert [set(ids) for ids, _countdown in handed_over] == [set(after.deliveries.values_list("pk", flat=True))]
