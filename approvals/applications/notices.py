@@ -120,6 +120,15 @@ KINDS = (
         label=_("Certificate revoked"),
     ),
     NoticeKind(
+        "application.inspection_assigned",
+        _("Verification of %(reference)s assigned"),
+        _(
+            "The commitment you signed for %(reference)s (%(item)s) will be verified on site by two inspectors "
+            "of %(department)s by %(deadline)s. Please keep the premises and records available."
+        ),
+        label=_("Verification assigned"),
+    ),
+    NoticeKind(
         "application.rectification_ordered",
         _("Rectification ordered for %(reference)s"),
         _("The inspection of %(reference)s found problems to rectify by %(deadline)s. %(comment)s"),
@@ -143,6 +152,7 @@ ACTION_KINDS = {
     "certificate_issued": "application.certificate_issued",
     "certificate_revoked": "application.certificate_revoked",
     "rectification_ordered": "application.rectification_ordered",
+    "verification_opened": "application.inspection_assigned",
 }
 
 
@@ -158,9 +168,12 @@ def notice_context(application: Application, event: ApplicationEvent) -> dict[st
         "reference": application.reference or f"#{application.pk}",
         "item": application.item_version.name,
         "comment": event.comment,
-        "deadline": data.get("deadline") or (application.deadline.isoformat() if application.deadline else "—"),
+        "deadline": data.get("deadline")
+        or data.get("due_on")
+        or (application.deadline.isoformat() if application.deadline else "—"),
         "days": data.get("days", ""),
         "number": data.get("number", ""),
+        "department": event.department.name if event.department_id else "",
     }
 
 

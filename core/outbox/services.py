@@ -74,36 +74,24 @@ def notify(
     return message
 
 
-class _HandOff:
-    """The deliveries written in one transaction, handed to the workers together once it commits
-    (one hand-off per message sent a task per message, whatever the batch size)."""
-
-    def __init__(self) -> None:
-        self.ids: list[int] = []
-        self.done = False
-
-    def __call__(self) -> None:
-        self.done = True
-        deliveries_enqueue(self.ids)
-
-
 def _hand_off_after_commit(ids: list[int]) -> None:
+    """Hand ``ids`` to the workers once the transaction commits, together with every other
+    delivery written in it: each notice adds its ids to the connection's buffer and registers a
+    callback; the first callback to run after the commit takes the whole buffer (one hand-off per
+    transaction, not a task per message), the others find it empty. A rollback drops the callbacks;
+    ids left in the buffer name rows that do not exist, which a worker skips."""
     connection = transaction.get_connection()
-    if not connection.in_atomic_block:
-        deliveries_enqueue(ids)
-        return
-    handoff: _HandOff | None = getattr(connection, "_outbox_handoff", None)
-    # Django drops the callbacks of a savepoint that rolls back: a hand-off registered in one is
-    # gone, and the deliveries written after it need a new one (as after one that already ran).
-    if (
-        handoff is None
-        or handoff.done
-        or not any(callback is handoff for _sids, callback, _robust in connection.run_on_commit)
-    ):
-        handoff = _HandOff()
-        connection._outbox_handoff = handoff
-        transaction.on_commit(handoff)
-    handoff.ids.extend(ids)
+    buffer: list[int] = getattr(connection, "_outbox_pending", None) or []
+    buffer.extend(ids)
+    connection._outbox_pending = buffer
+    transaction.on_commit(lambda: _hand_off_pending(connection))
+
+
+def _hand_off_pending(connection: Any) -> None:
+    pending: list[int] = getattr(connection, "_outbox_pending", None) or []
+    connection._outbox_pending = []
+    if pending:
+        deliveries_enqueue(pending)
 
 
 def deliveries_enqueue(ids: Iterable[int], *, countdown: float | None = None) -> None:

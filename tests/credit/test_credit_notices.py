@@ -15,6 +15,8 @@ from credit.policies import services as policy_services
 from tests import factories
 from tests.credit.ledger_helpers import append
 from tests.credit.test_policy_services import make_policy, submit
+from tests.workflows.conftest import bureau  # noqa: F401  (fixture)
+from tests.workflows.test_commitment_flow import supervision  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.django_db
 
@@ -113,3 +115,13 @@ def test_policy_decisions_and_instalments_are_told(
         policy_services.policy_application_refuse(actor=policy_office, application=refused, reason="材料不实")
     assert _kinds(owner)[-1] == "policy.refused"
     assert "材料不实" in SiteMessage.objects.get(recipient=owner, message__kind="policy.refused").body
+
+
+def test_a_verification_assigned_is_told_with_its_due_day(owner, enterprise, supervision):  # noqa: F811
+    """(Commitment route) the applicant learns that two inspectors will verify by a day."""
+    from approvals.models import InspectionTask
+    from tests.workflows.test_commitment_flow import commit_case
+
+    _application, task = commit_case(owner, enterprise, supervision)
+    message = OutboxMessage.objects.get(recipient=owner, kind="application.inspection_assigned")
+    assert message.context["deadline"] == InspectionTask.objects.get(pk=task.pk).due_on.isoformat()
