@@ -7,6 +7,7 @@ from approvals.applications.models import (
     Certificate,
     ClockEvent,
     Decision,
+    ExtensionRequest,
     ReferenceSequence,
     ReviewOpinion,
     Step,
@@ -16,6 +17,7 @@ from approvals.applications.models import (
 from approvals.calendar.models import CalendarDay, CalendarVersion, CalendarYear
 from approvals.catalogue.models import ApprovalItem, ApprovalItemVersion, RequiredMaterial
 from approvals.organisation.models import Delegation, Department, Jurisdiction, RoleAssignment
+from approvals.supervision.card_models import CardEvent, SupervisionCard
 from approvals.supervision.models import (
     Campaign,
     CampaignInspector,
@@ -30,6 +32,9 @@ from approvals.supervision.models import (
 )
 
 __all__ = [
+    "CardEvent",
+    "ExtensionRequest",
+    "SupervisionCard",
     "RectificationOrder",
     "InspectorConflict",
     "InspectionTask",

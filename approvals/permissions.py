@@ -133,6 +133,40 @@ def user_is_supervisor(*, user: User) -> bool:
     return _has_global(user, "approvals.supervise")
 
 
+def user_is_credit_office(*, user: User) -> bool:
+    return _has_global(user, "credit.work_credit_office")
+
+
+def user_is_policy_office(*, user: User) -> bool:
+    return _has_global(user, "credit.work_policy_office")
+
+
+def handled_department_ids(*, user: User) -> set[int]:
+    """The departments ``user`` works for today in any department role (own or delegated)."""
+    ids: set[int] = set()
+    for perm in DEPARTMENT_PERMISSIONS:
+        ids |= department_ids_for(user=user, perm=perm)
+    return ids
+
+
+def user_may_handle_department(*, user: User, department: Department) -> bool:
+    """Works for ``department`` in some role: answers its supervision cards."""
+    return is_working_staff(user) and department.pk in handled_department_ids(user=user)
+
+
+def user_is_bureau_head(*, user: User) -> bool:
+    """本行政机关负责人: approves the art. 42 extensions the lead departments ask for."""
+    return _has_global(user, "approvals.approve_extension")
+
+
+def bureau_heads() -> QuerySet[User]:
+    """The active staff holding the head-of-bureau role (through its group)."""
+    from django.contrib.auth.models import Permission
+
+    perm = Permission.objects.filter(codename="approve_extension", content_type__app_label="approvals")
+    return User.objects.filter(is_active=True, groups__permissions__in=perm).distinct()
+
+
 def user_is_administrator(*, user: User) -> bool:
     return _has_global(user, "approvals.administer")
 
@@ -157,7 +191,7 @@ def user_may_view_application(*, user: User, application: object) -> bool:
     assert isinstance(application, Application)
     if not is_working_staff(user):
         return False
-    if user_is_auditor(user=user) or user_is_supervisor(user=user):
+    if user_is_auditor(user=user) or user_is_supervisor(user=user) or user_is_bureau_head(user=user):
         return True
     version = application.item_version
     involved = {version.desk_department_id, version.lead_department_id}

@@ -314,6 +314,7 @@ JOB_PERIODS: dict[str, float] = {
         ("approvals.rectification_sweep", 600.0),
         ("approvals.step_deadlines", 600.0),
         ("credit.ledger_checkpoint", 600.0),
+        ("workflows.supervision_sweep", 600.0),
     )
 }
 CELERY_BEAT_SCHEDULE = {name: {"task": name, "schedule": period} for name, period in JOB_PERIODS.items()}
@@ -338,6 +339,27 @@ CLOCK_YELLOW_DAYS = env_int("CLOCK_YELLOW_DAYS", 2, minimum=0)
 # 行政许可法 art. 32: an application left unanswered this many working days after receipt counts as
 # accepted on the day it was received.
 DEEMED_ACCEPTANCE_DAYS = env_int("DEEMED_ACCEPTANCE_DAYS", 5, minimum=1)
+
+# The warning ladder of electronic supervision (issue 13), per kind of deadline: a reminder when at
+# most ``approaching_days`` working days are left, a yellow card's answer due ``reply_days`` working
+# days after it, a red card's rectification ``rectify_days`` after it.
+SUPERVISION_APPROACHING_DAYS = env_int("SUPERVISION_APPROACHING_DAYS", 2, minimum=0)
+SUPERVISION_REPLY_DAYS = env_int("SUPERVISION_REPLY_DAYS", 3, minimum=1)
+SUPERVISION_RECTIFY_DAYS = env_int("SUPERVISION_RECTIFY_DAYS", 5, minimum=1)
+SUPERVISION_LADDER: dict[str, dict[str, int]] = {
+    "default": {
+        "approaching_days": SUPERVISION_APPROACHING_DAYS,
+        "reply_days": SUPERVISION_REPLY_DAYS,
+        "rectify_days": SUPERVISION_RECTIFY_DAYS,
+    },
+    "case": {},
+    # a review step runs a few days: a reminder the day before it is due
+    "step": {"approaching_days": env_int("SUPERVISION_STEP_APPROACHING_DAYS", 1, minimum=0)},
+    "opinion": {},
+    "verification": {"approaching_days": env_int("SUPERVISION_VERIFICATION_APPROACHING_DAYS", 5, minimum=0)},
+    "rectification": {},
+    "credit_request": {},
+}
 
 # Credit ledger (issue 4): where checkpoints of the chain head are appended (outside the database;
 # publish or copy this file elsewhere), the hash algorithm of new entries, and how many working

@@ -27,6 +27,7 @@ APPEND_ONLY_TABLES: dict[str, tuple[str, ...]] = {
         "approvals_commitment",
         "approvals_inspection",
         "approvals_inspectionattachment",
+        "approvals_cardevent",
     ),
 }
 ROSTER_TABLES = ("approvals_campaigntarget", "approvals_campaigninspector", "approvals_campaignrecusal")
@@ -141,14 +142,32 @@ def _run(connection: Any, statements: list[str]) -> None:
             cursor.execute(statement)
 
 
+def _existing(connection: Any, tables: tuple[str, ...]) -> tuple[str, ...]:
+    """The tables that exist yet: a migration runs at its point in history, before the tables that
+    later migrations add to ``APPEND_ONLY_TABLES`` (those create their own triggers)."""
+    present = set(connection.introspection.table_names())
+    return tuple(table for table in tables if table in present)
+
+
 def triggers_create(connection: Any, *, app_label: str) -> None:
     rosters = ROSTER_TABLES if app_label == "approvals" else ()
-    _run(connection, _statements(connection.vendor, tables=tables_of(app_label), rosters=rosters, create=True))
+    tables = _existing(connection, tables_of(app_label))
+    _run(connection, _statements(connection.vendor, tables=tables, rosters=rosters, create=True))
 
 
 def triggers_drop(connection: Any, *, app_label: str) -> None:
     rosters = ROSTER_TABLES if app_label == "approvals" else ()
-    _run(connection, _statements(connection.vendor, tables=tables_of(app_label), rosters=rosters, create=False))
+    tables = _existing(connection, tables_of(app_label))
+    _run(connection, _statements(connection.vendor, tables=tables, rosters=rosters, create=False))
+
+
+def table_triggers_create(connection: Any, *, tables: tuple[str, ...]) -> None:
+    """The append-only triggers of ``tables`` (for the migration that creates them)."""
+    _run(connection, _statements(connection.vendor, tables=tables, rosters=(), create=True))
+
+
+def table_triggers_drop(connection: Any, *, tables: tuple[str, ...]) -> None:
+    _run(connection, _statements(connection.vendor, tables=tables, rosters=(), create=False))
 
 
 def all_triggers_create(connection: Any) -> None:

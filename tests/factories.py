@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import functools
 import itertools
+from typing import Any
 
 import factory
 from django.contrib.auth.hashers import make_password
@@ -132,3 +133,15 @@ def calendar_published(years: tuple[int, ...] = (2025, 2026, 2027)) -> None:
             calendar_services.calendar_year_publish(
                 actor=None, year=year, days=available.get(year, []), source=CalendarYear.Source.MANUAL
             )
+
+
+def extension_granted(*, requester: User, application: Any, days: int, reason: str) -> Any:
+    """An art. 42 extension asked for by ``requester`` and approved by a head of the bureau."""
+    from approvals.applications import services as application_services
+    from approvals.organisation.roles import StaffRole
+
+    head = staff_with_role(StaffRole.BUREAU_HEAD)
+    request = application_services.application_extension_request(
+        actor=requester, application=application, days=days, reason=reason
+    )
+    return application_services.application_extension_decide(actor=head, request=request, approve=True)

@@ -92,7 +92,20 @@ def _notice(user: User, pk: int) -> StoredFile | None:
     return StoredFile(notice.file, "application/pdf", f"{notice.number}.pdf", notice)
 
 
+def _card_notice(user: User, pk: int) -> StoredFile | None:
+    """The 督办 or 整改 notice of a supervision card: whoever may see the card."""
+    from approvals.supervision.card_services import cards_visible_to
+
+    if not user.is_bureau_staff:
+        return None
+    card = cards_visible_to(user=user).filter(pk=pk).exclude(notice_file="").first()
+    if card is None:
+        return None
+    return StoredFile(card.notice_file, "application/pdf", f"{card.notice_number}.pdf", card)
+
+
 _KINDS: dict[str, Callable[[User, int], StoredFile | None]] = {
+    "card_notice": _card_notice,
     "material": _material,
     "inspection_attachment": _inspection_attachment,
     "letter": _letter,

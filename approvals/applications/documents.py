@@ -89,12 +89,15 @@ def notice_pdf(document: NoticeDocument) -> bytes:
         Spacer(1, 12 * mm),
         Paragraph(escape(document.bureau), _SIGN),
         Paragraph(escape(document.date_text or document.issued_on.isoformat()), _SIGN),
-        Spacer(1, 10 * mm),
-        Table(
-            [[_qr(document.verify_url), Paragraph(escape(document.verify_text), _SMALL)]],
-            colWidths=[34 * mm, None],
-            style=[("VALIGN", (0, 0), (-1, -1), "MIDDLE")],
-        ),
     ]
+    if document.verify_url:  # an internal notice (督办, 整改) has no public verification page
+        story += [
+            Spacer(1, 10 * mm),
+            Table(
+                [[_qr(document.verify_url), Paragraph(escape(document.verify_text), _SMALL)]],
+                colWidths=[34 * mm, None],
+                style=[("VALIGN", (0, 0), (-1, -1), "MIDDLE")],
+            ),
+        ]
     pdf.build(story)
     return buffer.getvalue()

@@ -86,6 +86,10 @@ class Application(models.Model):
     # column existed until their clock is next refreshed (pages show "—").
     statutory_deadline = models.DateField(_("statutory deadline"), null=True, blank=True)
     statutory_deadline_provisional = models.BooleanField(_("statutory deadline is provisional"), default=False)
+    # 行政许可法 art. 42: the working days of approved extensions, and their cap (the item's, copied
+    # when the application is submitted). The database refuses a total above the cap.
+    extension_days = models.PositiveSmallIntegerField(_("extension working days granted"), default=0)
+    extension_cap = models.PositiveSmallIntegerField(_("longest extension (working days)"), default=10)
 
     class Meta:
         verbose_name = _("application")
@@ -122,6 +126,13 @@ class Application(models.Model):
                 condition=~Q(status="withdrawn") | Q(withdrawn_at__isnull=False),
                 name="application_withdrawn_has_withdrawn_at",
                 violation_error_message=_("A withdrawn application records when it was withdrawn."),
+            ),
+            models.CheckConstraint(
+                condition=Q(extension_days__lte=models.F("extension_cap")) & Q(extension_cap__lte=15),
+                name="application_extension_within_cap",
+                violation_error_message=_(
+                    "Extensions may not exceed the item's cap (art. 42: 10 working days, 15 for joint processing)."
+                ),
             ),
         ]
 
@@ -286,11 +297,23 @@ class ClockEvent(AppendOnlyModel):
         STOPPED = "stopped", _("Stopped")
 
     class Reason(models.TextChoices):
+        """Why the clock stands still: a supplement request, or one of the grounds of art. 45 — and
+        nothing else (a site inspection, art. 34, is done within the time limit)."""
+
         SUPPLEMENT = "supplement", _("Supplementary material requested")
-        EXPERT_REVIEW = "expert_review", _("Expert review (art. 45)")
-        TESTING = "testing", _("Testing or quarantine (art. 45)")
-        SITE_INSPECTION = "site_inspection", _("On-site testing or appraisal (art. 45)")
         HEARING = "hearing", _("Hearing (art. 45)")
+        BIDDING_AUCTION = "bidding_auction", _("Bidding or auction (art. 45)")
+        TESTING = "testing", _("Testing, inspection or quarantine (art. 45)")
+        APPRAISAL = "appraisal", _("Appraisal (art. 45)")
+        EXPERT_REVIEW = "expert_review", _("Expert review (art. 45)")
+
+    ART45_GROUNDS = (
+        Reason.HEARING,
+        Reason.BIDDING_AUCTION,
+        Reason.TESTING,
+        Reason.APPRAISAL,
+        Reason.EXPERT_REVIEW,
+    )
 
     application = models.ForeignKey(
         Application, verbose_name=_("application"), on_delete=models.PROTECT, related_name="clock_events"
@@ -307,6 +330,8 @@ class ClockEvent(AppendOnlyModel):
         related_name="+",
     )
     reason = models.CharField(_("reason"), max_length=32, choices=Reason.choices, blank=True)
+    # an extension: the working days granted; an art. 45 period: the working days it is expected to
+    # take, told to the applicant in writing (the clock counts the days it actually lasted)
     days = models.PositiveSmallIntegerField(_("working days"), null=True, blank=True)
     approver = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -334,10 +359,91 @@ class ClockEvent(AppendOnlyModel):
                 name="clockevent_suspension_has_reason",
                 violation_error_message=_("A suspension names its reason."),
             ),
+            models.CheckConstraint(
+                condition=~Q(kind="suspended")
+                | Q(reason__in=["supplement", "hearing", "bidding_auction", "testing", "appraisal", "expert_review"]),
+                name="clockevent_suspension_lawful_ground",
+                violation_error_message=_(
+                    "The clock stands still only for a supplement request or a ground of art. 45."
+                ),
+            ),
+            models.CheckConstraint(
+                # (a NULL would pass a bare ``days >= 1``: SQL's CHECK accepts unknown)
+                condition=~Q(kind="suspended") | Q(reason="supplement") | (Q(days__isnull=False) & Q(days__gte=1)),
+                name="clockevent_art45_has_expected_days",
+                violation_error_message=_("An art. 45 period names the working days it is expected to take."),
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.on:%Y-%m-%d} {self.get_kind_display()}"
+
+
+class ExtensionRequest(models.Model):
+    """An art. 42 extension asked for by a decision maker of the lead department and approved or
+    refused by the head of the bureau (本行政机关负责人) — never by the person who asked."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Awaiting the head of the bureau")
+        APPROVED = "approved", _("Approved")
+        REFUSED = "refused", _("Refused")
+
+    application = models.ForeignKey(
+        Application, verbose_name=_("application"), on_delete=models.PROTECT, related_name="extension_requests"
+    )
+    days = models.PositiveSmallIntegerField(_("extra working days"))
+    reason = models.TextField(_("reason"))
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("requested by"), on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField(_("requested at"), auto_now_add=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_comment = models.TextField(_("comment"), blank=True)
+
+    class Meta:
+        verbose_name = _("extension request")
+        verbose_name_plural = _("extension requests")
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application"],
+                condition=Q(status="pending"),
+                name="extensionrequest_one_pending_per_application",
+                violation_error_message=_("This application already has an extension request awaiting the head."),
+            ),
+            models.CheckConstraint(
+                condition=Q(days__gte=1) & Q(days__lte=15),
+                name="extensionrequest_days_in_range",
+                violation_error_message=_("An extension is 1 to 15 working days."),
+            ),
+            models.CheckConstraint(
+                condition=Q(status="pending") | (Q(decided_by__isnull=False) & Q(decided_at__isnull=False)),
+                name="extensionrequest_decided_has_decider",
+                violation_error_message=_("A decided extension request records who decided and when."),
+            ),
+            models.CheckConstraint(
+                condition=Q(decided_by__isnull=True) | ~Q(decided_by=models.F("requested_by")),
+                name="extensionrequest_not_approved_by_requester",
+                violation_error_message=_("The head of the bureau, not the person who asked, decides an extension."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="refused") | ~Q(decision_comment=""),
+                name="extensionrequest_refusal_has_reasons",
+                violation_error_message=_("A refusal gives reasons."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.application} +{self.days}"
 
 
 class Step(models.Model):

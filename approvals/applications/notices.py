@@ -334,6 +334,13 @@ def _document_texts(kind: str, application: Application, event: ApplicationEvent
             )
             % {**values, "reason": reason}
         ]
+        if event.data.get("expected_days"):
+            paragraphs.append(
+                gettext(
+                    "It is expected to take %(days)s working days; you will be told when the time limit runs again."
+                )
+                % {"days": event.data["expected_days"]}
+            )
     elif kind == Kind.RECTIFICATION:
         title = gettext("Order to rectify")
         paragraphs = [

@@ -201,4 +201,44 @@ def application_page(
         )
         if application.route == Application.Route.COMMITMENT
         else [],
+        **_clock_periods(application, calendar=calendar, today=today),
+    }
+
+
+def _clock_periods(
+    application: Application, *, calendar: clock.WorkingCalendar, today: datetime.date
+) -> dict[str, Any]:
+    """The periods the clock stood still (ground, from, to, expected and counted working days) and
+    the extensions, for the page's "excluded days" section: what moved both deadlines."""
+    events = list(application.clock_events.select_related("approver", "actor").order_by("at", "id"))
+    periods: list[dict[str, Any]] = []
+    open_period: dict[str, Any] | None = None
+    for event in events:
+        if event.kind == ClockEvent.Kind.SUSPENDED and open_period is None:
+            open_period = {
+                "ground": event.get_reason_display(),
+                "reason": event.reason,
+                "start": event.on,
+                "expected": event.days,
+                "end": None,
+                "counted": None,
+            }
+        elif event.kind == ClockEvent.Kind.RESUMED and open_period is not None:
+            open_period["end"] = event.on
+            open_period["counted"] = clock.working_days_between_lenient(
+                open_period["start"], event.on, calendar=calendar
+            ).count
+            periods.append(open_period)
+            open_period = None
+    if open_period is not None:
+        open_period["so_far"] = clock.working_days_between_lenient(open_period["start"], today, calendar=calendar).count
+        periods.append(open_period)
+    extensions = [event for event in events if event.kind == ClockEvent.Kind.EXTENDED]
+    return {
+        "excluded_periods": periods,
+        "excluded_days": sum(period["counted"] or 0 for period in periods),
+        "extensions": extensions,
+        "extension_requests": list(
+            application.extension_requests.select_related("requested_by", "decided_by").order_by("requested_at", "id")
+        ),
     }

@@ -17,7 +17,7 @@ from typing import Any
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
-from django.db.models import Q, Sum
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -34,6 +34,7 @@ from approvals.models import (
     ClockEvent,
     Decision,
     Department,
+    ExtensionRequest,
     ReferenceSequence,
     RequiredMaterial,
     ReviewOpinion,
@@ -493,6 +494,7 @@ def application_submit(*, actor: User, application: Application) -> Application:
             reference=reference,
             submitted_at=now,
             received_on=today,
+            extension_cap=min(application.item_version.max_extension_days, 15),
             **granted,
         )
         _clock(application, ClockEvent.Kind.RECEIVED, actor=actor, on=today)
@@ -824,28 +826,44 @@ def application_supplement_answer(
 
 
 def application_suspend(
-    *, actor: User, application: Application, department: Department, reason: str, comment: str
+    *,
+    actor: User,
+    application: Application,
+    department: Department,
+    reason: str,
+    comment: str,
+    expected_days: int | None = None,
 ) -> Application:
-    """Open an excluded period of art. 45 (expert review, testing, site inspection, hearing): the
-    clock stops. Errors: ``permission_denied``, ``reason_invalid``, ``comment_required``,
+    """Open an excluded period of art. 45 on one of its grounds — hearing, bidding or auction,
+    testing / inspection / quarantine, appraisal, expert review, nothing else — with the working days
+    it is expected to take: the clock stops, and the applicant receives the written notice of the
+    ground and the expected time (art. 45: "应当将所需时间书面告知申请人"). Errors:
+    ``permission_denied``, ``reason_invalid``, ``expected_days_invalid``, ``comment_required``,
     ``clock_already_suspended``, ``application_state_changed``."""
     if not permissions.user_may_handle_case(user=actor, department=department):
         raise ApplicationError("permission_denied", _("You may not suspend the clock for this department."))
-    if reason not in ClockEvent.Reason.values or reason == ClockEvent.Reason.SUPPLEMENT:
-        raise ApplicationError("reason_invalid", _("Choose expert review, testing, site inspection or hearing."))
+    if reason not in ClockEvent.ART45_GROUNDS:
+        raise ApplicationError(
+            "reason_invalid",
+            _("Choose a ground of art. 45: hearing, bidding or auction, testing, appraisal or expert review."),
+        )
+    if expected_days is None or not 1 <= expected_days <= 250:
+        raise ApplicationError(
+            "expected_days_invalid", _("Give the working days the excluded period is expected to take (1 to 250).")
+        )
     text = _require_text(comment, "comment_required", _("Describe the excluded period."))
     with transaction.atomic():
         locked = _lock_under_review(application)
         if locked.clock_suspended:
             raise ApplicationError("clock_already_suspended", _("The clock is already suspended."))
-        _clock(application, ClockEvent.Kind.SUSPENDED, actor=actor, reason=reason, comment=text)
+        _clock(application, ClockEvent.Kind.SUSPENDED, actor=actor, reason=reason, days=expected_days, comment=text)
         _event(
             application,
             actor=actor,
             action="clock_suspended",
             department=department,
             comment=text,
-            data={"reason": reason},
+            data={"reason": reason, "expected_days": expected_days},
         )
         _steps_pause(application)
         application_clock_refresh(application)
@@ -878,37 +896,110 @@ def application_resume(
     return application
 
 
-def application_extend(*, actor: User, application: Application, days: int, reason: str) -> Application:
-    """Extend the limit (art. 42), approved by a decision maker of the lead department; shown to the
-    applicant. Errors: ``permission_denied``, ``reason_required``, ``extension_days_invalid``,
-    ``extension_over_cap``, ``application_state_changed``."""
+def application_extension_request(*, actor: User, application: Application, days: int, reason: str) -> ExtensionRequest:
+    """A decision maker of the lead department asks the head of the bureau to extend the time limit
+    (art. 42); the heads are told. Errors: ``permission_denied``, ``reason_required``,
+    ``extension_days_invalid``, ``extension_over_cap``, ``extension_pending``,
+    ``application_state_changed``."""
     lead = application.item_version.lead_department
     if not permissions.user_may_decide(user=actor, department=lead):
         raise ApplicationError(
-            "permission_denied", _("Only a decision maker of the lead department approves an extension.")
+            "permission_denied", _("Only a decision maker of the lead department asks for an extension.")
         )
     text = _require_text(reason, "reason_required", _("Give the reason for the extension."))
     if days < 1:
         raise ApplicationError("extension_days_invalid", _("An extension is at least one working day."))
     with transaction.atomic():
-        _lock_under_review(application)
-        used = (
-            ClockEvent.objects.filter(application=application, kind=ClockEvent.Kind.EXTENDED).aggregate(
-                total=Sum("days")
-            )["total"]
-            or 0
-        )
-        cap = application.item_version.max_extension_days
-        if used + days > cap:
+        locked = _lock_under_review(application)
+        _extension_within_cap(locked, days)
+        if ExtensionRequest.objects.filter(application=application, status=ExtensionRequest.Status.PENDING).exists():
             raise ApplicationError(
-                "extension_over_cap",
-                _("Extensions may total at most %(cap)s working days; %(used)s are used.") % {"cap": cap, "used": used},
+                "extension_pending", _("An extension request for this application awaits the head of the bureau.")
             )
-        _clock(application, ClockEvent.Kind.EXTENDED, actor=actor, days=days, approver=actor, comment=text)
-        _event(application, actor=actor, action="extended", department=lead, comment=text, data={"days": days})
-        application_clock_refresh(application)
-        notices.applicant_tell_latest(application, "extended")
-    return application
+        request = ExtensionRequest.objects.create(application=application, days=days, reason=text, requested_by=actor)
+        _event(
+            application,
+            actor=actor,
+            action="extension_requested",
+            department=lead,
+            comment=text,
+            data={"days": days, "request": request.pk},
+        )
+        staff_notices.heads_tell_extension_requested(request)
+    return request
+
+
+def _extension_within_cap(application: Application, days: int) -> None:
+    if application.extension_days + days > application.extension_cap:
+        raise ApplicationError(
+            "extension_over_cap",
+            _("Extensions may total at most %(cap)s working days; %(used)s are used.")
+            % {"cap": application.extension_cap, "used": application.extension_days},
+        )
+
+
+def application_extension_decide(
+    *, actor: User, request: ExtensionRequest, approve: bool, comment: str = ""
+) -> ExtensionRequest:
+    """The head of the bureau (本行政机关负责人) approves or refuses an extension request — never
+    their own. Approved: the ``extended`` clock event names the head as approver, both deadlines
+    move, the total is held to the cap by the database (``application_extension_within_cap``), and
+    the applicant receives the written notice of extension with the reasons (art. 42). Refused: the
+    reasons are recorded and the requester told. Errors: ``permission_denied``,
+    ``own_request``, ``reason_required``, ``extension_decided``, ``extension_over_cap``,
+    ``application_state_changed``."""
+    if not permissions.user_is_bureau_head(user=actor):
+        raise ApplicationError("permission_denied", _("Only the head of the bureau decides an extension."))
+    if request.requested_by_id == actor.pk:
+        raise ApplicationError("own_request", _("An extension is decided by someone other than the person who asked."))
+    text = (comment or "").strip()
+    if not approve and not text:
+        raise ApplicationError("reason_required", _("Give the reasons for refusing the extension."))
+    application = request.application
+    with transaction.atomic():
+        locked = _lock_under_review(application)
+        now = timezone.now()
+        status = ExtensionRequest.Status.APPROVED if approve else ExtensionRequest.Status.REFUSED
+        changed = ExtensionRequest.objects.filter(pk=request.pk, status=ExtensionRequest.Status.PENDING).update(
+            status=status, decided_by=actor, decided_at=now, decision_comment=text
+        )
+        if changed != 1:
+            raise ApplicationError("extension_decided", _("This extension request was already decided."))
+        lead = application.item_version.lead_department
+        if approve:
+            _extension_within_cap(locked, request.days)
+            Application.objects.filter(pk=application.pk).update(extension_days=F("extension_days") + request.days)
+            application.extension_days = locked.extension_days + request.days
+            _clock(
+                application,
+                ClockEvent.Kind.EXTENDED,
+                actor=request.requested_by,
+                days=request.days,
+                approver=actor,
+                comment=request.reason,
+            )
+            _event(
+                application,
+                actor=actor,
+                action="extended",
+                department=lead,
+                comment=request.reason,
+                data={"days": request.days, "request": request.pk, "requested_by": request.requested_by_id},
+            )
+            application_clock_refresh(application)
+            notices.applicant_tell_latest(application, "extended")
+        else:
+            _event(
+                application,
+                actor=actor,
+                action="extension_refused",
+                department=lead,
+                comment=text,
+                data={"days": request.days, "request": request.pk},
+            )
+        request.status, request.decided_by, request.decided_at, request.decision_comment = status, actor, now, text
+        staff_notices.requester_tell_extension_decided(request)
+    return request
 
 
 # --- review and decision -------------------------------------------------------------------------

@@ -153,3 +153,65 @@ def steps_deadlines_notify(*, today: datetime.date | None = None) -> int:
                 notify(recipient=recipient, kind=kind, dedupe_key=key, context=context, obj=step.application)
             sent += 1
     return sent
+
+
+# --- art. 42 extensions: asked by a decision maker, decided by the head of the bureau ---------------
+
+EXTENSION_KINDS = (
+    NoticeKind(
+        "extension.requested",
+        _("An extension of %(reference)s awaits your decision"),
+        _(
+            "%(requester)s asks to extend the time limit of application %(reference)s (%(item)s) by %(days)s working "
+            "days: %(reason)s"
+        ),
+        label=_("An extension awaits my decision (head of the bureau)"),
+        channels=(SITE,),
+        audience=STAFF,
+    ),
+    NoticeKind(
+        "extension.decided",
+        _("Your extension request for %(reference)s was decided"),
+        _("The head of the bureau %(decision)s the extension of application %(reference)s by %(days)s working days."),
+        label=_("My extension request was decided"),
+        channels=(SITE,),
+        audience=STAFF,
+        labels=lambda context: {"decision": str(_("approved")) if context.get("approved") else str(_("refused"))},
+    ),
+)
+notice_kinds_register(*EXTENSION_KINDS)
+
+
+def _extension_context(request: Any) -> dict[str, Any]:
+    application = request.application
+    return {
+        "reference": application.reference or f"#{application.pk}",
+        "item": application.item_version.name,
+        "days": request.days,
+        "reason": request.reason,
+        "requester": str(request.requested_by),
+    }
+
+
+def heads_tell_extension_requested(request: Any) -> None:
+    """Tell every head of the bureau that ``request`` awaits a decision."""
+    for head in permissions.bureau_heads():
+        if head.pk == request.requested_by_id:
+            continue
+        notify(
+            recipient=head,
+            kind="extension.requested",
+            dedupe_key=f"extension:{request.pk}:requested:{head.pk}",
+            context=_extension_context(request),
+            obj=request.application,
+        )
+
+
+def requester_tell_extension_decided(request: Any) -> None:
+    notify(
+        recipient=request.requested_by,
+        kind="extension.decided",
+        dedupe_key=f"extension:{request.pk}:decided",
+        context={**_extension_context(request), "approved": request.status == "approved"},
+        obj=request.application,
+    )

@@ -147,6 +147,13 @@ class ApprovalItemVersion(models.Model):
         ordering = ["item__code", "-number"]
         constraints = [
             models.CheckConstraint(
+                condition=Q(max_extension_days__lte=15),
+                name="itemversion_extension_within_art42",
+                violation_error_message=_(
+                    "Art. 42 allows at most 10 working days of extension (15 for joint processing)."
+                ),
+            ),
+            models.CheckConstraint(
                 condition=Q(promised_limit_days__lte=F("statutory_limit_days")),
                 name="itemversion_promised_within_statutory",
                 violation_error_message=_("The promised limit cannot exceed the statutory limit."),

@@ -87,6 +87,7 @@ class Department(models.Model):
             ("decide_application", _("Can decide applications for the lead department (per department)")),
             ("inspect_enterprise", _("Can carry out inspections (per department)")),
             ("supervise", _("Can watch deadlines and escalations (e-supervision)")),
+            ("approve_extension", _("Can approve extensions of the time limit (head of the agency, art. 42)")),
             ("audit", _("Can read every case as an auditor")),
             ("administer", _("Can administer the catalogue, departments and users")),
         ]

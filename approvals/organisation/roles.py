@@ -22,6 +22,8 @@ class StaffRole(models.TextChoices):
     POLICY_OFFICE = "policy_office", _("Policy office")
     SUPERVISOR = "supervisor", _("Supervisor (e-supervision)")
     AUDITOR = "auditor", _("Auditor")
+    # 本行政机关负责人 (行政许可法 art. 42): approves extensions asked for by a department's decision maker
+    BUREAU_HEAD = "bureau_head", _("Head of the bureau")
     ADMINISTRATOR = "administrator", _("Administrator")
 
 
@@ -49,6 +51,7 @@ GLOBAL_ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
     ),
     StaffRole.SUPERVISOR: ("approvals.supervise",),
     StaffRole.AUDITOR: ("approvals.audit", "credit.audit_credit"),
+    StaffRole.BUREAU_HEAD: ("approvals.approve_extension",),
     StaffRole.ADMINISTRATOR: (
         "approvals.administer",
         "credit.confirm_membership",

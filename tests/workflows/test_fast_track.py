@@ -20,6 +20,7 @@ from core.exceptions import DomainError
 from credit.policies import selectors as policy_selectors
 from credit.policies import services as policy_services
 from credit.policies.models import EligibilityDecision, Policy
+from tests import factories as test_factories
 from tests.credit.ledger_helpers import append
 from tests.workflows.conftest import accept, file_application, make_item, new_draft, only_task
 from workflows.actions import applications as actions
@@ -165,7 +166,7 @@ def test_a_later_policy_version_or_grade_does_not_change_an_old_deadline(bureau,
     services.application_clock_refresh(fresh)
     assert fresh.deadline == deadline == add_working_days(old.accepted_on, 5)
     # and an extension still counts from the shortened limit
-    services.application_extend(actor=bureau.decider, application=fresh, days=2, reason="需要现场核查")
+    test_factories.extension_granted(requester=bureau.decider, application=fresh, days=2, reason="需要现场核查")
     fresh.refresh_from_db()
     assert fresh.deadline == add_working_days(old.accepted_on, 5 + 2)
     # while a new application of a peer of grade B is decided under version 2

@@ -348,6 +348,7 @@ def test_suspension_holds_step_timeouts_and_moves_step_due_dates(bureau, owner, 
     step = Step.objects.get(task_id=review.pk)
     due_before = step.due_on
     services.application_suspend(
+        expected_days=10,
         actor=bureau.decider,
         application=application,
         department=bureau.lead,

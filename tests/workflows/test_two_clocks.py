@@ -61,6 +61,7 @@ def test_accept_suspend_resume_extend_move_both_stored_deadlines(bureau, owner, 
     # When an excluded period (art. 45, expert review) opens on Thu 24 Sep: neither moves yet
     with time_machine.travel(at(D(2026, 9, 24)), tick=False):
         services.application_suspend(
+            expected_days=10,
             actor=bureau.decider,
             application=application,
             department=bureau.lead,
@@ -77,7 +78,7 @@ def test_accept_suspend_resume_extend_move_both_stored_deadlines(bureau, owner, 
 
     # When the lead department approves an extension of 5 working days (art. 42) on Mon 12 Oct
     with time_machine.travel(at(D(2026, 10, 12)), tick=False):
-        services.application_extend(actor=bureau.decider, application=application, days=5, reason="需要补充论证")
+        factories.extension_granted(requester=bureau.decider, application=application, days=5, reason="需要补充论证")
     # Then both move by 5 more: promised 10 + 5 + 5, statutory 20 + 5 + 5
     assert stored(application) == (D(2026, 10, 16), D(2026, 10, 30))
     accepted_on = application.accepted_on
@@ -243,7 +244,12 @@ def test_a_suspended_case_does_not_turn_late_inside_the_excluded_period(client, 
         accept(bureau, application)
     with time_machine.travel(at(D(2026, 11, 5)), tick=False):
         services.application_suspend(
-            actor=bureau.decider, application=application, department=bureau.lead, reason="testing", comment="检测"
+            expected_days=10,
+            actor=bureau.decider,
+            application=application,
+            department=bureau.lead,
+            reason="testing",
+            comment="检测",
         )
     # Mon 7 Dec is past both stored deadlines (16 and 30 Nov), but the clock stands still since 5 Nov
     with time_machine.travel(at(D(2026, 12, 7)), tick=False):
@@ -275,7 +281,12 @@ def test_supervision_query_count_does_not_grow(
     suspended = file_application(owner, enterprise, version)
     accept(bureau, suspended)
     services.application_suspend(
-        actor=bureau.decider, application=suspended, department=bureau.lead, reason="hearing", comment="听证"
+        expected_days=10,
+        actor=bureau.decider,
+        application=suspended,
+        department=bureau.lead,
+        reason="hearing",
+        comment="听证",
     )
     client.force_login(supervisor)
     with django_assert_max_num_queries(40) as few:
@@ -284,7 +295,12 @@ def test_supervision_query_count_does_not_grow(
         late = file_application(owner, enterprise, version)
         accept(bureau, late)
         services.application_suspend(
-            actor=bureau.decider, application=late, department=bureau.lead, reason="hearing", comment="听证"
+            expected_days=10,
+            actor=bureau.decider,
+            application=late,
+            department=bureau.lead,
+            reason="hearing",
+            comment="听证",
         )
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = client.get(reverse("workbench:supervision"))

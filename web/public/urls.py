@@ -39,4 +39,5 @@ urlpatterns = [
     ),
     path("files/letters/<int:pk>/", files.file_download, {"kind": "letter"}, name="letter_download"),
     path("files/notices/<int:pk>/", files.file_download, {"kind": "notice"}, name="notice_download"),
+    path("files/card-notices/<int:pk>/", files.file_download, {"kind": "card_notice"}, name="card_notice_download"),
 ]

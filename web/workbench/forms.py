@@ -166,15 +166,33 @@ class SupplementAfterForm(MaterialChoiceMixin, forms.Form):
 
 class SuspendForm(forms.Form):
     reason = forms.ChoiceField(
-        label=_("Excluded period (art. 45)"),
-        choices=[(value, label) for value, label in ClockEvent.Reason.choices if value != ClockEvent.Reason.SUPPLEMENT],
+        label=_("Ground (art. 45)"),
+        choices=[(value, label) for value, label in ClockEvent.Reason.choices if value in ClockEvent.ART45_GROUNDS],
+    )
+    expected_days = forms.IntegerField(
+        label=_("Expected duration (working days)"),
+        min_value=1,
+        max_value=250,
+        help_text=_("Told to the applicant in writing (art. 45)."),
     )
     comment = forms.CharField(label=_("Description"), max_length=2000)
 
 
 class ExtendForm(forms.Form):
-    days = forms.IntegerField(label=_("Extra working days"), min_value=1, max_value=60)
+    days = forms.IntegerField(label=_("Extra working days"), min_value=1, max_value=15)
     reason = forms.CharField(label=_("Reason"), max_length=2000)
+
+
+class ExtensionDecisionForm(forms.Form):
+    decision = forms.ChoiceField(
+        label=_("Decision"), choices=[("approve", _("Approve")), ("refuse", _("Refuse"))], widget=forms.RadioSelect
+    )
+    comment = forms.CharField(
+        label=_("Comment (required to refuse)"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
 
 
 class ReassignForm(forms.Form):

@@ -285,12 +285,13 @@ def clock_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
                 department=department,
                 reason=data["reason"],
                 comment=data["comment"],
+                expected_days=data["expected_days"],
             )
         elif action == "resume":
             services.application_resume(actor=request.user, application=application, department=department)
         else:
             data = _cleaned(wf_forms.ExtendForm(request.POST, prefix="extend"), _("Check the extension: %(errors)s"))
-            services.application_extend(
+            services.application_extension_request(
                 actor=request.user,
                 application=application,
                 days=data["days"],

@@ -3,7 +3,7 @@
 
 from django.urls import include, path
 
-from web.workbench import campaigns, inspections, tasks, views
+from web.workbench import campaigns, cards, extensions, inspections, tasks, views
 
 workbench_patterns = [
     path("", views.workbench_home, name="home"),
@@ -14,6 +14,11 @@ workbench_patterns = [
     path("tasks/<int:task_pk>/reassign/", tasks.task_reassign, name="task_reassign"),
     path("applications/<int:pk>/", tasks.staff_application, name="application"),
     path("applications/<int:pk>/clock/<str:action>/", tasks.clock_action, name="clock_action"),
+    path("supervision/cards/", cards.card_queue, name="cards"),
+    path("supervision/cards/<int:pk>/", cards.card_page, name="card"),
+    path("supervision/cards/<int:pk>/<slug:action>/", cards.card_action, name="card_action"),
+    path("extensions/", extensions.extension_list, name="extensions"),
+    path("extensions/<int:pk>/decide/", extensions.extension_decide, name="extension_decide"),
 ]
 
 inspection_patterns = [

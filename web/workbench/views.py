@@ -14,9 +14,10 @@ from approvals import permissions
 from approvals.applications import selectors
 from approvals.calendar import clock
 from approvals.calendar import selectors as calendar_selectors
-from approvals.models import Application, Delegation, InspectionTask
+from approvals.models import Application, Delegation, ExtensionRequest, InspectionTask
 from core.audit_reads import audit_read_mark
 from web import todo
+from web.workbench.cards import any_open_cards_for
 
 
 @login_required
@@ -50,6 +51,11 @@ def workbench_home(request: HttpRequest) -> HttpResponse:
             delegator=request.user, revoked_at__isnull=True, ends_at__gt=now
         ).select_related("delegate", "department"),
         "now": now,
+        "open_cards": any_open_cards_for(request.user),
+        "is_bureau_head": permissions.user_is_bureau_head(user=request.user),
+        "extensions_pending": ExtensionRequest.objects.filter(status=ExtensionRequest.Status.PENDING).count()
+        if permissions.user_is_bureau_head(user=request.user)
+        else 0,
     }
     return render(request, "workbench/home.html", context)
 

@@ -77,6 +77,7 @@ STAFF = [
     ("policy1", "政策兑现办 宋佳", [(StaffRole.POLICY_OFFICE, None)]),
     ("supervisor1", "电子监察 唐军", [(StaffRole.SUPERVISOR, None)]),
     ("auditor1", "审计员 许晴", [(StaffRole.AUDITOR, None)]),
+    ("head1", "局长 赵国梁", [(StaffRole.BUREAU_HEAD, None)]),
 ]
 
 # first 17 characters (check digit computed), name, legal representative

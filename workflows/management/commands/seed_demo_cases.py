@@ -194,6 +194,7 @@ class Command(BaseCommand):
         with days_ago(5):
             application.refresh_from_db()
             services.application_suspend(
+                expected_days=10,
                 actor=user("dec_hb"),
                 application=application,
                 department=application.item_version.lead_department,
@@ -216,11 +217,14 @@ class Command(BaseCommand):
             self.review(application, "SY-SPJ-XF")
         with days_ago(3):
             application.refresh_from_db()
-            services.application_extend(
+            request = services.application_extension_request(
                 actor=user("dec_wj"),
                 application=application,
                 days=10,
-                reason="需现场核查医务人员执业资格，经负责人批准延长十个工作日",
+                reason="需现场核查医务人员执业资格，申请延长十个工作日",
+            )
+            services.application_extension_decide(
+                actor=user("head1"), request=request, approve=True, comment="同意延长十个工作日"
             )
 
     def case_due_soon(self, key: uuid.UUID) -> None:
