@@ -61,7 +61,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         version = ApprovalItemVersion.objects.filter(item__code=ITEM, status="published").first()
-        if version is None or not User.objects.filter(username__in=[APPLICANT, DESK, DECIDER]).count() == 3:
+        if version is None or User.objects.filter(username__in=[APPLICANT, DESK, DECIDER]).count() != 3:
             self.stdout.write(f"[integrity] item {ITEM} or the demo users missing (run seed_demo): skipped")
             return
         yesterday_night = (timezone.localtime() - datetime.timedelta(days=1)).replace(
