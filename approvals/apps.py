@@ -11,6 +11,7 @@ class ApprovalsConfig(AppConfig):
 
         from approvals.applications import notices, staff_notices  # noqa: F401  (register the notice kinds)
         from approvals.calendar.selectors import add_working_days
+        from approvals.supervision import integrity_services  # noqa: F401  (register the notice kinds)
         from core.audit import register_action_labels
         from core.working_days import working_days_provider_register
 
@@ -25,6 +26,13 @@ class ApprovalsConfig(AppConfig):
                 "role.revoked": _("Role revoked"),
                 "delegation.created": _("Delegation recorded"),
                 "delegation.revoked": _("Delegation ended"),
+            }
+        )
+        register_action_labels(
+            {
+                "integrity_alert.raised": _("Integrity alert raised"),
+                "integrity_alert.dismissed": _("Integrity alert dismissed"),
+                "integrity_alert.referred": _("Integrity alert referred to discipline inspection"),
             }
         )
 

@@ -18,6 +18,7 @@ from approvals.calendar.models import CalendarDay, CalendarVersion, CalendarYear
 from approvals.catalogue.models import ApprovalItem, ApprovalItemVersion, RequiredMaterial
 from approvals.organisation.models import Delegation, Department, Jurisdiction, RoleAssignment
 from approvals.supervision.card_models import CardEvent, SupervisionCard
+from approvals.supervision.integrity_models import IntegrityAlert
 from approvals.supervision.models import (
     Campaign,
     CampaignInspector,
@@ -66,4 +67,5 @@ __all__ = [
     "Step",
     "SupplementNotice",
     "WrittenNotice",
+    "IntegrityAlert",
 ]

@@ -229,3 +229,16 @@ def user_may_view_task(*, user: User, task: InspectionTask) -> bool:
         or user_is_auditor(user=user)
         or user_is_administrator(user=user)
     )
+
+
+def user_may_read_integrity_alerts(*, user: User) -> bool:
+    """Supervisors (who dispose of integrity alerts) and auditors (who read them)."""
+    return user_is_supervisor(user=user) or user_is_auditor(user=user)
+
+
+def user_may_dispose_integrity_alert(*, user: User, alert: object) -> bool:
+    """A supervisor, of an open alert that does not concern them."""
+    from approvals.models import IntegrityAlert
+
+    assert isinstance(alert, IntegrityAlert)
+    return alert.is_open and alert.person_id != user.pk and user_is_supervisor(user=user)

@@ -23,3 +23,13 @@ def step_deadlines() -> int | None:
 
     result: int | None = job_run("approvals.step_deadlines", steps_deadlines_notify)
     return result
+
+
+@shared_task(name="approvals.integrity_scan", ignore_result=True)
+def integrity_scan() -> int | None:
+    """Run the integrity rules (廉政监管) over the previous and the current period; each finding is
+    stored once, so a late or doubled run raises nothing twice."""
+    from approvals.supervision.integrity_services import integrity_scan_recent
+
+    result: int | None = job_run("approvals.integrity_scan", integrity_scan_recent)
+    return result

@@ -28,6 +28,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         items.append({"label": _("Staff workbench"), "url": reverse("workbench:home"), "key": "workbench"})
         if permissions.user_is_supervisor(user=user):
             items.append({"label": _("E-supervision"), "url": reverse("workbench:supervision"), "key": "supervision"})
+            items.append({"label": _("Integrity alerts"), "url": reverse("integrity:list"), "key": "integrity"})
         if credit_permissions.user_is_credit_office(user=user):
             items.append({"label": _("Credit office"), "url": reverse("credit_office:home"), "key": "credit_office"})
         if credit_permissions.user_is_policy_office(user=user):

@@ -315,6 +315,7 @@ JOB_PERIODS: dict[str, float] = {
         ("approvals.step_deadlines", 600.0),
         ("credit.ledger_checkpoint", 600.0),
         ("workflows.supervision_sweep", 600.0),
+        ("approvals.integrity_scan", 3600.0),
     )
 }
 CELERY_BEAT_SCHEDULE = {name: {"task": name, "schedule": period} for name, period in JOB_PERIODS.items()}
@@ -373,3 +374,34 @@ if CREDIT_LEDGER_HASH_ALGORITHM not in {"sha256", "sm3"}:
 CREDIT_REQUEST_DECISION_WORKING_DAYS = env_int("CREDIT_REQUEST_DECISION_WORKING_DAYS", 5, minimum=1)
 # Largest material file an applicant may upload (PDF, PNG or JPEG, recognised by content).
 MATERIAL_MAX_BYTES = env_int("MATERIAL_MAX_BYTES", 20 * 1024 * 1024, minimum=1024)
+
+
+# Integrity supervision (廉政监管, approvals.supervision.integrity): the rules' thresholds. Periods are
+# fixed windows of whole calendar months (1, 2, 3, 4, 6 or 12); office hours are Asia/Shanghai.
+INTEGRITY_PERIOD_MONTHS = env_int("INTEGRITY_PERIOD_MONTHS", 1, minimum=1)
+if INTEGRITY_PERIOD_MONTHS not in (1, 2, 3, 4, 6, 12):
+    raise ImproperlyConfigured(f"INTEGRITY_PERIOD_MONTHS={INTEGRITY_PERIOD_MONTHS} is not 1, 2, 3, 4, 6 or 12.")
+INTEGRITY_SAME_ENTERPRISE_MAX = env_int("INTEGRITY_SAME_ENTERPRISE_MAX", 3, minimum=1)
+INTEGRITY_FAST_SHARE_PERCENT = env_int("INTEGRITY_FAST_SHARE_PERCENT", 25, minimum=1)
+if INTEGRITY_FAST_SHARE_PERCENT >= 100:
+    raise ImproperlyConfigured(f"INTEGRITY_FAST_SHARE_PERCENT={INTEGRITY_FAST_SHARE_PERCENT} must be below 100.")
+INTEGRITY_FAST_MIN_SAMPLE = env_int("INTEGRITY_FAST_MIN_SAMPLE", 5, minimum=1)
+INTEGRITY_FAST_BASELINE_MONTHS = env_int("INTEGRITY_FAST_BASELINE_MONTHS", 12, minimum=1)
+INTEGRITY_PEER_FACTOR_PERCENT = env_int("INTEGRITY_PEER_FACTOR_PERCENT", 300, minimum=101)
+INTEGRITY_PEER_MIN_COUNT = env_int("INTEGRITY_PEER_MIN_COUNT", 3, minimum=1)
+
+
+def _office_time(name: str, default: str) -> str:
+    value = env_str(name, default) or default
+    hours, _colon, minutes = value.partition(":")
+    if not (_colon and hours.isdigit() and minutes.isdigit() and len(minutes) == 2):
+        raise ImproperlyConfigured(f"{name}={value!r} is not a time of day as HH:MM.")
+    if not (0 <= int(hours) <= 23 and 0 <= int(minutes) <= 59):
+        raise ImproperlyConfigured(f"{name}={value!r} is not a time of day as HH:MM.")
+    return f"{int(hours):02d}:{minutes}"
+
+
+INTEGRITY_OFFICE_START = _office_time("INTEGRITY_OFFICE_START", "08:30")
+INTEGRITY_OFFICE_END = _office_time("INTEGRITY_OFFICE_END", "17:30")
+if not INTEGRITY_OFFICE_START < INTEGRITY_OFFICE_END:
+    raise ImproperlyConfigured("INTEGRITY_OFFICE_END must be later than INTEGRITY_OFFICE_START.")

@@ -284,6 +284,8 @@ FILLERS: dict[str, Callable[[], Rows]] = {
     "policy_office:project": _projects,
     "credit_request_start": _credit_request_starts,
     "credit_request_decide": _rows("credit.CreditRequest", enterprise="enterprise_id"),
+    "integrity:alert": _rows("approvals.IntegrityAlert"),
+    "integrity:dispose": _rows("approvals.IntegrityAlert"),
 }
 
 

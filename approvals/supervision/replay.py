@@ -54,14 +54,19 @@ def supervision_replay(
         # does not make an old card wrong); a card not raised, with today's calendar
         by_version: dict[int, dict[tuple[str, str, str], ladder.Rung]] = {}
 
-        def rungs_of(version: int) -> dict[tuple[str, str, str], ladder.Rung]:
-            if version not in by_version:
+        def rungs_of(
+            version: int,
+            target: watch.Target = target,
+            rules: ladder.Rules = rules,
+            cache: dict[int, dict[tuple[str, str, str], ladder.Rung]] = by_version,
+        ) -> dict[tuple[str, str, str], ladder.Rung]:
+            if version not in cache:
                 calendar = current if version == current.version else calendar_of(version)
-                by_version[version] = {
+                cache[version] = {
                     rung.key: rung
                     for rung in ladder.ladder(target.watched, today=today, rules=rules, calendar=calendar)
                 }
-            return by_version[version]
+            return cache[version]
 
         for key, rung in rungs_of(current.version).items():
             if key not in stored:

@@ -169,6 +169,8 @@ def test_job_period_scale_scales_every_period_and_the_beat_with_it():
         "approvals.rectification_sweep": 600.0,
         "approvals.step_deadlines": 600.0,
         "credit.ledger_checkpoint": 600.0,
+        "workflows.supervision_sweep": 600.0,
+        "approvals.integrity_scan": 3600.0,
     }
     assert scaled == {name: seconds / 2 for name, seconds in periods.items()}
     assert {entry["task"]: entry["schedule"] for entry in beat.values()} == scaled

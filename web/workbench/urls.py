@@ -1,9 +1,10 @@
 """The staff workbench, mounted at ``workbench/``: the queue and task pages (namespace
-``workbench``), inspections (``supervision``), random-inspection campaigns (``campaigns``)."""
+``workbench``), inspections (``supervision``), random-inspection campaigns (``campaigns``),
+integrity alerts (``integrity``)."""
 
 from django.urls import include, path
 
-from web.workbench import campaigns, cards, extensions, inspections, tasks, views
+from web.workbench import campaigns, cards, extensions, inspections, integrity, tasks, views
 
 workbench_patterns = [
     path("", views.workbench_home, name="home"),
@@ -37,8 +38,15 @@ campaign_patterns = [
     path("<slug:code>/draw/", campaigns.campaign_draw, name="draw"),
 ]
 
+integrity_patterns = [
+    path("", integrity.alert_list, name="list"),
+    path("<int:pk>/", integrity.alert_detail, name="alert"),
+    path("<int:pk>/dispose/", integrity.alert_dispose, name="dispose"),
+]
+
 urlpatterns = [
     path("campaigns/", include((campaign_patterns, "campaigns"))),
+    path("integrity/", include((integrity_patterns, "integrity"))),
     path("inspections/", include((inspection_patterns, "supervision"))),
     path("", include((workbench_patterns, "workbench"))),
 ]
