@@ -10,6 +10,7 @@ class ApprovalsConfig(AppConfig):
         from django.db.models.signals import post_migrate
 
         from approvals.applications import notices, staff_notices  # noqa: F401  (register the notice kinds)
+        from approvals.ratings import notices as rating_notices
         from approvals.calendar.selectors import add_working_days
         from core.audit import register_action_labels
         from core.working_days import working_days_provider_register
@@ -27,6 +28,7 @@ class ApprovalsConfig(AppConfig):
                 "delegation.revoked": _("Delegation ended"),
             }
         )
+        register_action_labels(rating_notices.ACTION_LABELS)
 
 
 def _sync_role_groups(**kwargs: object) -> None:

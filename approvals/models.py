@@ -16,6 +16,7 @@ from approvals.applications.models import (
 from approvals.calendar.models import CalendarDay, CalendarVersion, CalendarYear
 from approvals.catalogue.models import ApprovalItem, ApprovalItemVersion, RequiredMaterial
 from approvals.organisation.models import Delegation, Department, Jurisdiction, RoleAssignment
+from approvals.ratings.models import Rating, RatingLoop
 from approvals.supervision.models import (
     Campaign,
     CampaignInspector,
@@ -61,4 +62,6 @@ __all__ = [
     "Step",
     "SupplementNotice",
     "WrittenNotice",
+    "Rating",
+    "RatingLoop",
 ]

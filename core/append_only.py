@@ -27,6 +27,7 @@ APPEND_ONLY_TABLES: dict[str, tuple[str, ...]] = {
         "approvals_commitment",
         "approvals_inspection",
         "approvals_inspectionattachment",
+        "approvals_rating",
     ),
 }
 ROSTER_TABLES = ("approvals_campaigntarget", "approvals_campaigninspector", "approvals_campaignrecusal")
@@ -141,14 +142,23 @@ def _run(connection: Any, statements: list[str]) -> None:
             cursor.execute(statement)
 
 
+def _existing(connection: Any, tables: tuple[str, ...]) -> tuple[str, ...]:
+    # An early migration runs this with today's list, which names tables later migrations add
+    # (each creates its own table's triggers): only the tables that exist yet.
+    present = set(connection.introspection.table_names())
+    return tuple(table for table in tables if table in present)
+
+
 def triggers_create(connection: Any, *, app_label: str) -> None:
     rosters = ROSTER_TABLES if app_label == "approvals" else ()
-    _run(connection, _statements(connection.vendor, tables=tables_of(app_label), rosters=rosters, create=True))
+    tables = _existing(connection, tables_of(app_label))
+    _run(connection, _statements(connection.vendor, tables=tables, rosters=rosters, create=True))
 
 
 def triggers_drop(connection: Any, *, app_label: str) -> None:
     rosters = ROSTER_TABLES if app_label == "approvals" else ()
-    _run(connection, _statements(connection.vendor, tables=tables_of(app_label), rosters=rosters, create=False))
+    tables = _existing(connection, tables_of(app_label))
+    _run(connection, _statements(connection.vendor, tables=tables, rosters=rosters, create=False))
 
 
 def all_triggers_create(connection: Any) -> None:
@@ -178,3 +188,12 @@ def triggers_present(connection: Any) -> set[str]:
             return set()
         found = {row[0] for row in cursor.fetchall()}
     return found & expected_trigger_names()
+
+
+def table_triggers_create(connection: Any, *, tables: tuple[str, ...]) -> None:
+    """The append-only triggers of ``tables`` only (a migration that adds one table)."""
+    _run(connection, _statements(connection.vendor, tables=tables, rosters=(), create=True))
+
+
+def table_triggers_drop(connection: Any, *, tables: tuple[str, ...]) -> None:
+    _run(connection, _statements(connection.vendor, tables=tables, rosters=(), create=False))
