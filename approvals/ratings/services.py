@@ -257,7 +257,9 @@ def rating_loop_call_back(
     with transaction.atomic():
         locked = _locked_as_handler(loop, actor=actor, expected=Status.CALLBACK)
         now = timezone.now()
-        if contacted_at.tzinfo is None or not locked.rating.rated_at <= contacted_at <= now:
+        # The form takes the contact to the minute: the minute of the rating itself counts.
+        rated_minute = locked.rating.rated_at.replace(second=0, microsecond=0)
+        if contacted_at.tzinfo is None or not rated_minute <= contacted_at <= now:
             raise RatingError(
                 "callback_time_invalid", _("The contact lies between the rating and now: check its time.")
             )

@@ -3,7 +3,7 @@
 
 from django.urls import include, path
 
-from web.workbench import campaigns, inspections, tasks, views
+from web.workbench import campaigns, inspections, ratings, tasks, views
 
 workbench_patterns = [
     path("", views.workbench_home, name="home"),
@@ -14,6 +14,8 @@ workbench_patterns = [
     path("tasks/<int:task_pk>/reassign/", tasks.task_reassign, name="task_reassign"),
     path("applications/<int:pk>/", tasks.staff_application, name="application"),
     path("applications/<int:pk>/clock/<str:action>/", tasks.clock_action, name="clock_action"),
+    path("ratings/", ratings.loop_list, name="rating_loops"),
+    path("ratings/<int:pk>/", ratings.loop_page, name="rating_loop"),
 ]
 
 inspection_patterns = [
