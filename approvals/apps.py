@@ -10,8 +10,8 @@ class ApprovalsConfig(AppConfig):
         from django.db.models.signals import post_migrate
 
         from approvals.applications import notices, staff_notices  # noqa: F401  (register the notice kinds)
-        from approvals.ratings import notices as rating_notices
         from approvals.calendar.selectors import add_working_days
+        from approvals.ratings import notices as rating_notices
         from core.audit import register_action_labels
         from core.working_days import working_days_provider_register
 

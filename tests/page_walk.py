@@ -284,6 +284,10 @@ FILLERS: dict[str, Callable[[], Rows]] = {
     "policy_office:project": _projects,
     "credit_request_start": _credit_request_starts,
     "credit_request_decide": _rows("credit.CreditRequest", enterprise="enterprise_id"),
+    "portal:application_rate": _applications,
+    "workbench:rating_loop": _rows(
+        "approvals.RatingLoop", case="application_id", enterprise="application__enterprise_id"
+    ),
 }
 
 

@@ -20,6 +20,7 @@ from credit.enterprises.selectors import enterprise_members
 if TYPE_CHECKING:
     from approvals.ratings.models import RatingLoop
 
+
 def _labels(context: Mapping[str, Any]) -> dict[str, str]:
     """The level in the reader's language (the context keeps the number, not a label)."""
     from approvals.ratings.models import Level

@@ -100,9 +100,7 @@ def rating_loops_for(
         )
     return (
         _with_current_due(loops)
-        .select_related(
-            "application__item_version", "application__enterprise", "department", "rating", "handler"
-        )
+        .select_related("application__item_version", "application__enterprise", "department", "rating", "handler")
         .order_by("is_closed", "current_due", "-opened_at", "-id")
     )
 
@@ -201,12 +199,13 @@ def _effective() -> QuerySet[Rating]:
 
 def _scores(rows: QuerySet[Any]) -> QuerySet[Any]:
     counted = Q(rated_again=False)
-    return rows.annotate(
+    scored: QuerySet[Any] = rows.annotate(
         cases=Count("pk", filter=counted),
         average=Avg("level", filter=counted),
         good=Count("pk", filter=counted & Q(level__gte=GOOD_MIN_LEVEL)),
         bad_first=Count("pk", filter=Q(round=Rating.Round.FIRST, level__in=BAD_LEVELS)),
     )
+    return scored
 
 
 def _with_shares(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -232,7 +231,11 @@ def item_names(item_ids: list[int]) -> dict[int, str]:
     names: dict[int, str] = {}
     versions = ApprovalItemVersion.objects.filter(item_id__in=item_ids).order_by(
         "item_id",
-        Case(When(status=ApprovalItemVersion.Status.PUBLISHED, then=Value(0)), default=Value(1), output_field=IntegerField()),
+        Case(
+            When(status=ApprovalItemVersion.Status.PUBLISHED, then=Value(0)),
+            default=Value(1),
+            output_field=IntegerField(),
+        ),
         "-pk",
     )
     for item_id, name in versions.values_list("item_id", "name"):

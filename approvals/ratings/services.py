@@ -269,7 +269,14 @@ def rating_loop_call_back(
             locked,
             actor=actor,
             action="rating_loop.called_back",
-            fields=["contacted_at", "contact_channel", "callback_notes", "callback_by", "callback_recorded_at", "status"],
+            fields=[
+                "contacted_at",
+                "contact_channel",
+                "callback_notes",
+                "callback_by",
+                "callback_recorded_at",
+                "status",
+            ],
             data={"channel": channel, "on_time": timezone.localtime(now).date() <= locked.callback_due_on},
         )
 

@@ -53,7 +53,11 @@ def loop_to(loop: RatingLoop, actor: User, step: str, *, confirmed: bool = True)
     while loop.status != step:
         if loop.status == Status.CALLBACK:
             actions.rating_loop_call_back_and_route(
-                actor=actor, loop=loop, contacted_at=timezone.now(), channel="phone", notes="电话回访，申请人反映等待时间长"
+                actor=actor,
+                loop=loop,
+                contacted_at=timezone.now(),
+                channel="phone",
+                notes="电话回访，申请人反映等待时间长",
             )
         elif loop.status == Status.VERIFY:
             actions.rating_loop_verify_and_route(actor=actor, loop=loop, confirmed=confirmed, findings="经核实属实")

@@ -83,7 +83,7 @@ def _visible_departments(request: HttpRequest) -> set[int] | None:
     user = request.user
     if not (user.is_authenticated and user.is_bureau_staff):
         raise Http404
-    visible = selectors.rating_loop_department_ids_visible(user=user)  # type: ignore[arg-type]
+    visible = selectors.rating_loop_department_ids_visible(user=user)
     if visible is not None and not visible:
         raise Http404
     return visible
@@ -138,7 +138,9 @@ def _perform(action: str, form: forms.Form, loop: RatingLoop, actor: User) -> No
         )
     elif action == Status.VERIFY:
         data = form.cleaned_data
-        actions.rating_loop_verify_and_route(actor=actor, loop=loop, confirmed=data["confirmed"], findings=data["findings"])
+        actions.rating_loop_verify_and_route(
+            actor=actor, loop=loop, confirmed=data["confirmed"], findings=data["findings"]
+        )
     elif action == Status.RECTIFY:
         data = form.cleaned_data
         actions.rating_loop_rectify_and_route(
@@ -160,7 +162,9 @@ def loop_page(request: HttpRequest, pk: int) -> HttpResponse:
     step_form_class = STEP_FORMS.get(loop.status)
     form: forms.Form | None = None
     if may_work and step_form_class is not None and loop.handler_id == user.pk:
-        initial = {"contacted_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M")} if loop.status == Status.CALLBACK else {}
+        initial = (
+            {"contacted_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M")} if loop.status == Status.CALLBACK else {}
+        )
         form = step_form_class(initial=initial)
     status_code = 200
     if request.method == "POST":
@@ -182,7 +186,7 @@ def loop_page(request: HttpRequest, pk: int) -> HttpResponse:
             form = posted
         else:
             for error in posted.non_field_errors():
-                messages.error(request, error)
+                messages.error(request, str(error))
         status_code = 400
     audit_read_mark(request, object_type="approvals.ratingloop", object_id=str(loop.pk))
     selectors.rating_loops_annotate_band([loop])

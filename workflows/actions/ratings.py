@@ -61,9 +61,9 @@ def _step_and_route(loop: RatingLoop, record: Callable[[], RatingLoop]) -> Ratin
     with transaction.atomic(), BadRatingFlow.lock(process.pk):
         status = RatingLoop.objects.values_list("status", flat=True).get(pk=loop.pk)
         recorded = record()
-        node = NODE_OF_STATUS.get(status)
+        node = NODE_OF_STATUS.get(RatingLoop.Status(status))
         task = Task.objects.filter(process=process, flow_task=node, status=STATUS.NEW).first() if node else None
-        if task is None:
+        if node is None or task is None:
             raise DomainError("process_out_of_step", _("The procedure of this follow-up is not at this step."))
         node.run(task)
     return recorded
