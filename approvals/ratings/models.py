@@ -9,6 +9,8 @@ due dates in working days from the day of the rating.
 
 from __future__ import annotations
 
+import datetime
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -267,7 +269,7 @@ class RatingLoop(models.Model):
         return self.status in self.OPEN_STATUSES
 
     @property
-    def current_due_on(self) -> object:
+    def current_due_on(self) -> datetime.date | None:
         """The deadline the open step is held to: the callback's, then the rectification's (which
         also bounds the reply)."""
         if not self.is_open:

@@ -112,9 +112,9 @@ def rating_loops_annotate_band(loops: list[RatingLoop], *, today: datetime.date 
     today = today or timezone.localdate()
     for loop in loops:
         due = loop.current_due_on
-        loop.band = clock.warning_band(due, today=today, calendar=calendar) if due else "none"  # type: ignore[attr-defined,arg-type]
+        loop.band = clock.warning_band(due, today=today, calendar=calendar) if due else "none"  # type: ignore[attr-defined]
         loop.days_left = (  # type: ignore[attr-defined]
-            clock.working_days_left(due, today=today, calendar=calendar) if due else None  # type: ignore[arg-type]
+            clock.working_days_left(due, today=today, calendar=calendar) if due else None
         )
     return loops
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -27,6 +28,9 @@ from core.exceptions import DomainError
 from core.models import User
 from core.services import audit_event_record
 from credit.enterprises import selectors as credit_selectors
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 # Working days from the day of the rating (Zhejiang practice, shared/notes/domain-practice.md §1.9):
 # call the applicant back within one, rectify (and reply) within fifteen.
@@ -56,10 +60,10 @@ def _check_levels(levels: dict[str, object]) -> dict[str, int]:
     return checked
 
 
-def _check_text(value: str, *, code: str, message: object, limit: int = TEXT_MAX_LENGTH) -> str:
+def _check_text(value: str, *, code: str, message: StrOrPromise, limit: int = TEXT_MAX_LENGTH) -> str:
     text = (value or "").strip()
     if not text:
-        raise RatingError(code, message)  # type: ignore[arg-type]
+        raise RatingError(code, message)
     if len(text) > limit:
         raise RatingError("text_too_long", _("At most %(limit)s characters.") % {"limit": limit})
     return text

@@ -81,6 +81,8 @@ MARKED: dict[str, Expected] = {
     "inspection_attachment": lambda kw: ("approvals.inspectionattachment", kw["pk"]),
     "letter_download": lambda kw: ("credit.membership", kw["pk"]),
     "notice_download": lambda kw: ("approvals.writtennotice", kw["pk"]),
+    "workbench:rating_loops": lambda kw: ("approvals.ratingloop", "*"),
+    "workbench:rating_loop": lambda kw: ("approvals.ratingloop", kw["pk"]),
 }
 
 
@@ -99,6 +101,7 @@ def _expected(page: page_walk.PageUrl) -> tuple[str, str]:
 
 def _seed_and_plan() -> list[page_walk.PageUrl]:
     call_command("seed_demo", stdout=StringIO(), stderr=StringIO())
+    call_command("seed_demo_ratings", stdout=StringIO(), stderr=StringIO())  # (until seed_demo calls it)
     plan = page_walk.page_urls()
     assert not plan.misbuilt, plan.misbuilt
     assert len(plan.routes) > 400  # the walk really starts from the root resolver
