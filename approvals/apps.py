@@ -11,6 +11,7 @@ class ApprovalsConfig(AppConfig):
 
         from approvals.applications import notices, staff_notices  # noqa: F401  (register the notice kinds)
         from approvals.calendar.selectors import add_working_days
+        from approvals.ratings import notices as rating_notices
         from approvals.supervision import integrity_services  # noqa: F401  (register the notice kinds)
         from core.audit import register_action_labels
         from core.working_days import working_days_provider_register
@@ -35,6 +36,7 @@ class ApprovalsConfig(AppConfig):
                 "integrity_alert.referred": _("Integrity alert referred to discipline inspection"),
             }
         )
+        register_action_labels(rating_notices.ACTION_LABELS)
 
 
 def _sync_role_groups(**kwargs: object) -> None:

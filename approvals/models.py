@@ -17,6 +17,7 @@ from approvals.applications.models import (
 from approvals.calendar.models import CalendarDay, CalendarVersion, CalendarYear
 from approvals.catalogue.models import ApprovalItem, ApprovalItemVersion, RequiredMaterial
 from approvals.organisation.models import Delegation, Department, Jurisdiction, RoleAssignment
+from approvals.ratings.models import Rating, RatingLoop
 from approvals.supervision.card_models import CardEvent, SupervisionCard
 from approvals.supervision.integrity_models import IntegrityAlert
 from approvals.supervision.models import (
@@ -68,4 +69,6 @@ __all__ = [
     "SupplementNotice",
     "WrittenNotice",
     "IntegrityAlert",
+    "Rating",
+    "RatingLoop",
 ]

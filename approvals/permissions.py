@@ -242,3 +242,39 @@ def user_may_dispose_integrity_alert(*, user: User, alert: object) -> bool:
 
     assert isinstance(alert, IntegrityAlert)
     return alert.is_open and alert.person_id != user.pk and user_is_supervisor(user=user)
+
+
+# --- 好差评: who works the 差评 loop of a case --------------------------------------------------------
+
+# The lead department's desk staff and decision makers call the applicant back, verify, rectify and
+# reply (the department that answers for the case's item answers for its rating).
+RATING_LOOP_PERMISSIONS = (ACCEPT, DECIDE)
+
+
+def rating_loop_department_ids(*, user: User) -> set[int]:
+    """The departments whose 差评 loops ``user`` may work (two queries)."""
+    ids: set[int] = set()
+    for perm in RATING_LOOP_PERMISSIONS:
+        ids |= department_ids_for(user=user, perm=perm)
+    return ids
+
+
+def user_may_work_rating_loop(*, user: User, department: Department) -> bool:
+    return department.is_active and department.pk in rating_loop_department_ids(user=user)
+
+
+def rating_loop_staff(*, department: Department) -> QuerySet[User]:
+    """Everyone who may work ``department``'s 差评 loops now."""
+    ids = set()
+    for perm in RATING_LOOP_PERMISSIONS:
+        ids |= set(department_staff(department=department, perm=perm).values_list("pk", flat=True))
+    return User.objects.filter(pk__in=ids).order_by("pk")
+
+
+def user_may_view_rating_loops(*, user: User, department: Department) -> bool:
+    """Those who work the department's loops, and the supervisor and the auditor (read-only)."""
+    return (
+        user_may_work_rating_loop(user=user, department=department)
+        or user_is_supervisor(user=user)
+        or user_is_auditor(user=user)
+    )

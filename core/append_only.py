@@ -28,6 +28,7 @@ APPEND_ONLY_TABLES: dict[str, tuple[str, ...]] = {
         "approvals_inspection",
         "approvals_inspectionattachment",
         "approvals_cardevent",
+        "approvals_rating",
     ),
 }
 ROSTER_TABLES = ("approvals_campaigntarget", "approvals_campaigninspector", "approvals_campaignrecusal")
@@ -161,15 +162,6 @@ def triggers_drop(connection: Any, *, app_label: str) -> None:
     _run(connection, _statements(connection.vendor, tables=tables, rosters=rosters, create=False))
 
 
-def table_triggers_create(connection: Any, *, tables: tuple[str, ...]) -> None:
-    """The append-only triggers of ``tables`` (for the migration that creates them)."""
-    _run(connection, _statements(connection.vendor, tables=tables, rosters=(), create=True))
-
-
-def table_triggers_drop(connection: Any, *, tables: tuple[str, ...]) -> None:
-    _run(connection, _statements(connection.vendor, tables=tables, rosters=(), create=False))
-
-
 def all_triggers_create(connection: Any) -> None:
     for app_label in ("core", "approvals"):
         triggers_create(connection, app_label=app_label)
@@ -197,3 +189,12 @@ def triggers_present(connection: Any) -> set[str]:
             return set()
         found = {row[0] for row in cursor.fetchall()}
     return found & expected_trigger_names()
+
+
+def table_triggers_create(connection: Any, *, tables: tuple[str, ...]) -> None:
+    """The append-only triggers of ``tables`` only (a migration that adds one table)."""
+    _run(connection, _statements(connection.vendor, tables=tables, rosters=(), create=True))
+
+
+def table_triggers_drop(connection: Any, *, tables: tuple[str, ...]) -> None:
+    _run(connection, _statements(connection.vendor, tables=tables, rosters=(), create=False))

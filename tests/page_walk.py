@@ -286,6 +286,10 @@ FILLERS: dict[str, Callable[[], Rows]] = {
     "credit_request_decide": _rows("credit.CreditRequest", enterprise="enterprise_id"),
     "integrity:alert": _rows("approvals.IntegrityAlert"),
     "integrity:dispose": _rows("approvals.IntegrityAlert"),
+    "portal:application_rate": _applications,
+    "workbench:rating_loop": _rows(
+        "approvals.RatingLoop", case="application_id", enterprise="application__enterprise_id"
+    ),
 }
 
 

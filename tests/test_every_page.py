@@ -273,6 +273,8 @@ def demo(_runtime_role: Any, django_db_blocker: Any, tmp_path_factory: pytest.Te
                 call_command("seed_demo", stdout=StringIO(), stderr=StringIO())
                 # The integrity alerts' pages need alerts (seed_demo calls it too once integrated; idempotent).
                 call_command("seed_demo_integrity", stdout=StringIO(), stderr=StringIO())
+                # (seed_demo will call it once integrated; a second run adds nothing)
+                call_command("seed_demo_ratings", stdout=StringIO(), stderr=StringIO())
                 # Nothing commits here, so no hand-off at commit ran: deliver the notices as beat's
                 # outbox sweep would (it records its run: the scheduled jobs' pages have a row).
                 job_run(

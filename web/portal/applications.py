@@ -148,6 +148,9 @@ def _detail_context(
         answer_form = wf_forms.SupplementAnswerForm(notice=open_notice)
     context["answer_form"] = answer_form if open_notice is not None else None
     context["withdraw_form"] = wf_forms.WithdrawForm() if application.is_open else None
+    from web.portal.ratings import rating_context  # (that module builds on this one)
+
+    context.update(rating_context(application))
     return context
 
 

@@ -4,7 +4,7 @@ enterprise and its credit (``credit``), preferential policies and projects (``po
 from django.urls import include, path
 
 from web.accounts import views as accounts_views
-from web.portal import applications, credit, policies, supervision, views
+from web.portal import applications, credit, policies, ratings, supervision, views
 
 portal_patterns = [
     path("", views.portal_home, name="home"),
@@ -21,6 +21,7 @@ portal_patterns = [
     path("applications/<int:pk>/commitment/", supervision.commitment, name="commitment"),
     path("inspections/", supervision.enterprise_inspections, name="inspections"),
     path("rectifications/<int:pk>/report/", supervision.rectification_report, name="rectification_report"),
+    path("applications/<int:pk>/rating/", ratings.application_rate, name="application_rate"),
 ]
 
 credit_patterns = [

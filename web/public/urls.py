@@ -5,7 +5,7 @@ message centre, and file downloads (each download checks who asks)."""
 from django.urls import include, path
 
 from web import files
-from web.public import campaigns, views
+from web.public import campaigns, ratings, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -30,6 +30,7 @@ urlpatterns = [
             )
         ),
     ),
+    path("ratings/", ratings.rating_scores, name="rating_scores"),
     path("files/materials/<int:pk>/", files.file_download, {"kind": "material"}, name="material_download"),
     path(
         "files/inspections/<int:pk>/",

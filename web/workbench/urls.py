@@ -4,7 +4,7 @@ integrity alerts (``integrity``)."""
 
 from django.urls import include, path
 
-from web.workbench import campaigns, cards, extensions, inspections, integrity, tasks, views
+from web.workbench import campaigns, cards, extensions, inspections, integrity, ratings, tasks, views
 
 workbench_patterns = [
     path("", views.workbench_home, name="home"),
@@ -20,6 +20,8 @@ workbench_patterns = [
     path("supervision/cards/<int:pk>/<slug:action>/", cards.card_action, name="card_action"),
     path("extensions/", extensions.extension_list, name="extensions"),
     path("extensions/<int:pk>/decide/", extensions.extension_decide, name="extension_decide"),
+    path("ratings/", ratings.loop_list, name="rating_loops"),
+    path("ratings/<int:pk>/", ratings.loop_page, name="rating_loop"),
 ]
 
 inspection_patterns = [

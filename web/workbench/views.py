@@ -57,7 +57,19 @@ def workbench_home(request: HttpRequest) -> HttpResponse:
         if permissions.user_is_bureau_head(user=request.user)
         else 0,
     }
+    context.update(_rating_loops_summary(request))
     return render(request, "workbench/home.html", context)
+
+
+def _rating_loops_summary(request: HttpRequest) -> dict[str, object]:
+    """The link to the 差评 follow-ups, with how many are open, for those who may read them."""
+    from approvals.ratings import selectors as rating_selectors
+
+    visible = rating_selectors.rating_loop_department_ids_visible(user=request.user)
+    if visible is not None and not visible:
+        return {"works_rating_loops": False}
+    open_loops = rating_selectors.rating_loops_for(user=request.user, status="open")
+    return {"works_rating_loops": True, "rating_loops_open": open_loops.count()}
 
 
 @login_required
