@@ -3,11 +3,14 @@
 
 from django.urls import include, path
 
-from web.workbench import campaigns, inspections, tasks, views
+from web.workbench import campaigns, dashboard, inspections, tasks, views
 
 workbench_patterns = [
     path("", views.workbench_home, name="home"),
     path("supervision/", views.supervision, name="supervision"),
+    path("supervision/dashboard/", dashboard.efficiency_dashboard, name="dashboard"),
+    path("supervision/dashboard/cases/", dashboard.efficiency_cases, name="dashboard_cases"),
+    path("supervision/dashboard/export.csv", dashboard.efficiency_export, name="dashboard_export"),
     path("tasks/<int:task_pk>/", tasks.task_page, name="task"),
     path("tasks/<int:task_pk>/claim/", tasks.task_claim, name="task_claim"),
     path("tasks/<int:task_pk>/release/", tasks.task_release, name="task_release"),
