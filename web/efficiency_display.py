@@ -67,13 +67,16 @@ class DashboardFilterForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         default = dashboard.period_default(today=self.today)
-        start, end = data.get("start"), data.get("end")
-        if start is None and end is None:
+        given_start: datetime.date | None = data.get("start")
+        given_end: datetime.date | None = data.get("end")
+        if given_start is not None and given_end is not None:
+            start, end = given_start, given_end
+        elif given_start is not None:
+            start, end = given_start, max(given_start, min(dates.add_months(given_start, 11), default.last))
+        elif given_end is not None:
+            start, end = dates.add_months(given_end, -11), given_end
+        else:
             start, end = default.first, default.last
-        elif end is None:
-            end = max(start, min(dates.add_months(start, 11), default.last))
-        elif start is None:
-            start = dates.add_months(end, -11)
         if start > end:
             raise forms.ValidationError(_("The first month comes after the last one."), code="period_reversed")
         if end > default.last:

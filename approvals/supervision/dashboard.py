@@ -295,9 +295,9 @@ class Figure:
 
 
 FIGURES: list[Figure] = [
-    Figure("received", _("Received"), COUNT, "received", lambda: Count("pk")),
-    Figure("accepted", _("Accepted"), COUNT, "accepted", lambda: Count("pk")),
-    Figure("completed", _("Completed"), COUNT, "closed", lambda: Count("pk"), help=_("Approved or refused")),
+    Figure("received", _("Received"), COUNT, "received", lambda: Count("*")),
+    Figure("accepted", _("Accepted"), COUNT, "accepted", lambda: Count("*")),
+    Figure("completed", _("Completed"), COUNT, "closed", lambda: Count("*"), help=_("Approved or refused")),
     Figure(
         "on_time_promised",
         _("Within the promised limit"),
@@ -385,7 +385,7 @@ FIGURES: list[Figure] = [
         lambda: Count("application", distinct=True),
         help=_("A co-review department did not answer in time or disagreed without reasons"),
     ),
-    Figure("steps_handled", _("Steps handled"), COUNT, "steps", lambda: Count("pk")),
+    Figure("steps_handled", _("Steps handled"), COUNT, "steps", lambda: Count("*")),
     Figure(
         "steps_late",
         _("Steps closed late"),
@@ -400,7 +400,7 @@ FIGURES: list[Figure] = [
         _("Open and overdue now"),
         COUNT,
         "open_overdue",
-        lambda: Count("pk"),
+        lambda: Count("*"),
         help=_("Open cases past their promised limit today"),
     ),
     Figure(
@@ -408,7 +408,7 @@ FIGURES: list[Figure] = [
         _("Open and past the statutory limit now"),
         COUNT,
         "open_statutory_overdue",
-        lambda: Count("pk"),
+        lambda: Count("*"),
         help=_("Open cases past their statutory limit today (超法定时限)"),
     ),
 ]

@@ -4,6 +4,8 @@ limit, with the cases completed and the median working days. No personal data: d
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -22,7 +24,7 @@ def monthly_ranking(request: HttpRequest) -> HttpResponse:
     if raw:
         month = month_parse(raw)
         if month is None:
-            context = {"months": months, "month": None, "bad_month": raw[:20]}
+            context: dict[str, Any] = {"months": months, "month": None, "bad_month": raw[:20]}
             return render(request, "public/ranking.html", context, status=400)
         if month not in months:
             raise Http404  # the current month, a future one or one too old: not published
