@@ -27,6 +27,7 @@ class ApprovalsConfig(AppConfig):
                 "role.revoked": _("Role revoked"),
                 "delegation.created": _("Delegation recorded"),
                 "delegation.revoked": _("Delegation ended"),
+                "efficiency.close_facts_backfilled": _("Close facts of closed cases filled in"),
             }
         )
         register_action_labels(

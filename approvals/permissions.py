@@ -278,3 +278,12 @@ def user_may_view_rating_loops(*, user: User, department: Department) -> bool:
         or user_is_supervisor(user=user)
         or user_is_auditor(user=user)
     )
+
+
+def efficiency_department_ids(*, user: User) -> set[int] | None:
+    """The departments whose efficiency figures ``user`` may read: ``None`` for every one (the
+    supervisor and the auditor), else the departments they are a decision maker of (a department
+    head; a running delegation counts). An empty set: none, the dashboard is not theirs."""
+    if user_is_supervisor(user=user) or user_is_auditor(user=user):
+        return None
+    return department_ids_for(user=user, perm=DECIDE)

@@ -29,6 +29,9 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         if permissions.user_is_supervisor(user=user):
             items.append({"label": _("E-supervision"), "url": reverse("workbench:supervision"), "key": "supervision"})
             items.append({"label": _("Integrity alerts"), "url": reverse("integrity:list"), "key": "integrity"})
+        if permissions.user_is_supervisor(user=user) or permissions.user_is_auditor(user=user):
+            # Department heads reach it from the workbench home (the nav asks no department query).
+            items.append({"label": _("Efficiency"), "url": reverse("workbench:dashboard"), "key": "efficiency"})
         if credit_permissions.user_is_credit_office(user=user):
             items.append({"label": _("Credit office"), "url": reverse("credit_office:home"), "key": "credit_office"})
         if credit_permissions.user_is_policy_office(user=user):
@@ -40,9 +43,12 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     path = request.path
     # The portal's own sections live under /portal/ too: only the most specific item is current.
     portal_sections = (reverse("portal:applications"), reverse("policies:list"))
+    dashboard = reverse("workbench:dashboard")
     for item in items:
-        item["active"] = path.startswith(item["url"]) and not (
-            item["key"] == "portal" and path.startswith(portal_sections)
+        item["active"] = (
+            path.startswith(item["url"])
+            and not (item["key"] == "portal" and path.startswith(portal_sections))
+            and not (item["key"] == "supervision" and path.startswith(dashboard))
         )
     unread = unread_count(user=user) if user is not None and user.is_authenticated else 0
     return {"nav_items": items, "unread_messages": unread}

@@ -13,6 +13,17 @@ from approvals.catalogue.models import ApprovalItemVersion, RequiredMaterial
 from approvals.organisation.models import Department
 from core.models import AppendOnlyModel
 
+# The close facts the efficiency figures read, carried in the covering indexes below.
+CLOSE_FACT_COLUMNS = [
+    "item_version",
+    "status",
+    "on_time_promised",
+    "on_time_statutory",
+    "working_days_taken",
+    "suspended_working_days",
+    "supplement_requests",
+]
+
 
 class Application(models.Model):
     """The artifact of the standard approval flow (申请)."""
@@ -90,6 +101,20 @@ class Application(models.Model):
     # when the application is submitted). The database refuses a total above the cap.
     extension_days = models.PositiveSmallIntegerField(_("extension working days granted"), default=0)
     extension_cap = models.PositiveSmallIntegerField(_("longest extension (working days)"), default=10)
+    # The close facts (效能监管): written once, when the case closes, by
+    # approvals.applications.close_facts from the clock events and the calendar (and by its backfill
+    # for cases closed before these columns existed), so that the efficiency figures are SQL
+    # aggregates over columns. ``closed_on`` is null while the case is open (and on a closed case the
+    # backfill has not reached yet); the clock facts are null for a case that was never accepted.
+    closed_on = models.DateField(_("closed on"), null=True, blank=True)
+    working_days_taken = models.PositiveSmallIntegerField(
+        _("working days taken (acceptance to close, less excluded days)"), null=True, blank=True
+    )
+    on_time_promised = models.BooleanField(_("closed within the promised limit"), null=True, blank=True)
+    on_time_statutory = models.BooleanField(_("closed within the statutory limit"), null=True, blank=True)
+    suspended_working_days = models.PositiveSmallIntegerField(_("suspended working days"), null=True, blank=True)
+    supplement_requests = models.PositiveSmallIntegerField(_("supplement requests"), null=True, blank=True)
+    close_facts_provisional = models.BooleanField(_("close facts are provisional"), default=False)
 
     class Meta:
         verbose_name = _("application")
@@ -98,6 +123,36 @@ class Application(models.Model):
         indexes = [
             models.Index(fields=["enterprise", "-created_at"], name="application_enterprise_recent"),
             models.Index(fields=["status", "deadline"], name="application_status_deadline"),
+            # The dashboard's figures of closed cases for the whole bureau: a range of close days.
+            # Covering (PostgreSQL INCLUDE), so the aggregate reads the index only, never the rows.
+            models.Index(
+                fields=["closed_on"],
+                include=CLOSE_FACT_COLUMNS,
+                condition=Q(closed_on__isnull=False),
+                name="application_closed_by_day",
+            ),
+            # The same for one department or one item: its item versions, each a range of close days
+            # (a department filter is ``item_version IN (its versions)``, see bench/dashboard_bench.py
+            # for why the lead department is not copied onto the row).
+            models.Index(
+                fields=["item_version", "closed_on"],
+                include=CLOSE_FACT_COLUMNS[1:],
+                condition=Q(closed_on__isnull=False),
+                name="application_closed_by_item",
+            ),
+            # "Received" and "accepted, deemed accepted" in a period: a range of days, the version for
+            # the department, index only.
+            models.Index(fields=["received_on", "item_version"], name="application_received_by_day"),
+            models.Index(
+                fields=["accepted_on", "item_version"], include=["deemed_accepted"], name="application_accepted_by_day"
+            ),
+            # The closed cases the backfill has still to reach (its work list, and the dashboard's
+            # warning that some are not counted yet): empty once it has run.
+            models.Index(
+                fields=["id"],
+                condition=Q(status__in=["approved", "refused", "not_accepted", "withdrawn"], closed_on__isnull=True),
+                name="application_facts_missing",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -132,6 +187,41 @@ class Application(models.Model):
                 name="application_extension_within_cap",
                 violation_error_message=_(
                     "Extensions may not exceed the item's cap (art. 42: 10 working days, 15 for joint processing)."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(closed_on__isnull=True)
+                | Q(
+                    status__in=["approved", "refused", "not_accepted", "withdrawn"],
+                    suspended_working_days__isnull=False,
+                ),
+                name="application_close_facts_only_when_closed",
+                violation_error_message=_(
+                    "Only a closed application has close facts, and they name its suspended days."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(working_days_taken__isnull=True)
+                    & Q(on_time_promised__isnull=True)
+                    & Q(on_time_statutory__isnull=True)
+                )
+                | (
+                    Q(closed_on__isnull=False)
+                    & Q(accepted_on__isnull=False)
+                    & Q(working_days_taken__isnull=False)
+                    & Q(on_time_promised__isnull=False)
+                ),
+                name="application_cycle_facts_need_acceptance_and_close",
+                violation_error_message=_(
+                    "Working days taken and keeping the limits are recorded together, for a case accepted and closed."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=~Q(on_time_statutory=False) | Q(on_time_promised=False),
+                name="application_statutory_overrun_is_promised_overrun",
+                violation_error_message=_(
+                    "A case past its statutory limit is past its promised limit too (promised ≤ statutory)."
                 ),
             ),
         ]
@@ -482,7 +572,16 @@ class Step(models.Model):
         verbose_name = _("step")
         verbose_name_plural = _("steps")
         ordering = ["application", "opened_at", "id"]
-        indexes = [models.Index(fields=["department", "closed_at", "due_on"], name="step_open_by_department")]
+        indexes = [
+            models.Index(fields=["department", "closed_at", "due_on"], name="step_open_by_department"),
+            # The dashboard's steps by person: the steps someone handled, closed in a period.
+            models.Index(
+                fields=["closed_at"],
+                include=["claimed_by", "department", "due_on"],
+                condition=Q(closed_at__isnull=False, claimed_by__isnull=False),
+                name="step_handled_by_time",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} @ {self.department}"
@@ -524,6 +623,16 @@ class ReviewOpinion(models.Model):
         verbose_name = _("review opinion")
         verbose_name_plural = _("review opinions")
         ordering = ["application", "department__code"]
+        indexes = [
+            # The dashboard's deemed consents (against a department) in a period: a small part of
+            # the opinions, so a partial index by time.
+            models.Index(
+                fields=["at"],
+                include=["department", "application"],
+                condition=Q(outcome="deemed_consent"),
+                name="opinion_deemed_consent_by_time",
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["application", "department"], name="opinion_one_per_department"),
             models.CheckConstraint(

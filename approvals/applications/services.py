@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from approvals import permissions
-from approvals.applications import fast_track, notices, staff_notices
+from approvals.applications import close_facts, fast_track, notices, staff_notices
 from approvals.calendar import clock
 from approvals.calendar import selectors as calendar_selectors
 from approvals.models import (
@@ -132,6 +132,8 @@ def _transition(
     application.updated_at = now
     for name, value in fields.items():
         setattr(application, name, value)
+    if to_status in Application.CLOSED_STATUSES:
+        close_facts.application_close_facts_store(application)
     return application
 
 

@@ -20,7 +20,7 @@ def test_navigation_by_role(client, owner, auditor, administrator):
     client.force_login(reviewer)
     assert nav_keys(client.get(reverse("workbench:home"))) == ["workbench"]
     client.force_login(auditor)
-    assert nav_keys(client.get(reverse("workbench:home"))) == ["workbench", "audit"]
+    assert nav_keys(client.get(reverse("workbench:home"))) == ["workbench", "efficiency", "audit"]
     client.force_login(administrator)
     assert nav_keys(client.get(reverse("workbench:home"))) == ["workbench", "admin"]
     client.force_login(factories.staff_with_role(StaffRole.POLICY_OFFICE))

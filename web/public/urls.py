@@ -5,7 +5,7 @@ message centre, and file downloads (each download checks who asks)."""
 from django.urls import include, path
 
 from web import files
-from web.public import campaigns, ratings, views
+from web.public import campaigns, ranking, ratings, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -18,6 +18,7 @@ urlpatterns = [
     path("verify/<str:code>/", views.certificate_verify, name="certificate_verify_code"),
     path("verify/<str:code>/qr.svg", views.certificate_qr, name="certificate_qr"),
     path("verify/notices/<str:number>/", views.notice_verify, name="notice_verify"),
+    path("efficiency/ranking/", ranking.monthly_ranking, name="efficiency_ranking"),
     path(
         "inspections/",
         include(

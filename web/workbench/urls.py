@@ -4,11 +4,14 @@ integrity alerts (``integrity``)."""
 
 from django.urls import include, path
 
-from web.workbench import campaigns, cards, extensions, inspections, integrity, ratings, tasks, views
+from web.workbench import campaigns, cards, dashboard, extensions, inspections, integrity, ratings, tasks, views
 
 workbench_patterns = [
     path("", views.workbench_home, name="home"),
     path("supervision/", views.supervision, name="supervision"),
+    path("supervision/dashboard/", dashboard.efficiency_dashboard, name="dashboard"),
+    path("supervision/dashboard/cases/", dashboard.efficiency_cases, name="dashboard_cases"),
+    path("supervision/dashboard/export.csv", dashboard.efficiency_export, name="dashboard_export"),
     path("tasks/<int:task_pk>/", tasks.task_page, name="task"),
     path("tasks/<int:task_pk>/claim/", tasks.task_claim, name="task_claim"),
     path("tasks/<int:task_pk>/release/", tasks.task_release, name="task_release"),

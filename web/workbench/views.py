@@ -41,6 +41,7 @@ def workbench_home(request: HttpRequest) -> HttpResponse:
         or permissions.user_is_auditor(user=request.user),
         "assignments": permissions.roles_of(user=request.user),
         "organises_campaigns": permissions.user_may_organise_any(user=request.user),
+        "reads_efficiency": permissions.efficiency_department_ids(user=request.user) != set(),
         "inspections_open": InspectionTask.objects.filter(Q(inspector_1=request.user) | Q(inspector_2=request.user))
         .exclude(status=InspectionTask.Status.CLOSED)
         .count(),
