@@ -39,8 +39,10 @@ from approvals.models import (
     ApprovalItemVersion,
     ClockEvent,
     Department,
+    Rating,
     ReviewOpinion,
     Step,
+    SupervisionCard,
 )
 from core import dates
 from core.models import User
@@ -250,6 +252,35 @@ SOURCES: dict[str, Source] = {
             item="application__item_version__item_id",
             application="application_id",
         ),
+        Source(
+            # the warning ladder's yellow and red cards on cases and their steps, by the department
+            # they were addressed to (the credit and policy offices' cards are not a department's)
+            key="cards",
+            model=SupervisionCard,
+            condition=lambda today: Q(level__in=["yellow", "red"], application__isnull=False),
+            date_field="raised_on",
+            date_is_moment=False,
+            lookups={
+                DEPARTMENT: "department_id",
+                ITEM: "application__item_version__item_id",
+                PERSON: "handler_id",
+            },
+            department="department_id",
+            item="application__item_version__item_id",
+            application="application_id",
+        ),
+        Source(
+            # 好差评: first ratings and re-ratings, by the lead department that answers for the item
+            key="ratings",
+            model=Rating,
+            condition=lambda today: Q(),
+            date_field="rated_on",
+            date_is_moment=False,
+            lookups={DEPARTMENT: "department_id", ITEM: "item_id", PERSON: None},
+            department="department_id",
+            item="item_id",
+            application="application_id",
+        ),
         *(
             Source(
                 key=key,
@@ -394,6 +425,59 @@ FIGURES: list[Figure] = [
         lambda: Count("pk", filter=Q(closed_at__date__gt=F("due_on"))),
         cases=Q(closed_at__date__gt=F("due_on")),
         help=_("A step past its own due day, even when the case kept its limit"),
+    ),
+    Figure(
+        "cards_raised",
+        _("Cards raised"),
+        COUNT,
+        "cards",
+        lambda: Count("*"),
+        help=_("Yellow and red supervision cards raised in the period (电子监察)"),
+    ),
+    Figure(
+        "cards_red",
+        _("Red cards"),
+        COUNT,
+        "cards",
+        lambda: Count("pk", filter=Q(level="red")),
+        cases=Q(level="red"),
+        help=_("Red cards: no answer, or still not done, at the yellow card's deadline; or past the statutory limit"),
+    ),
+    Figure(
+        "cards_settled",
+        _("Cards settled"),
+        COUNT,
+        "cards",
+        lambda: Count("pk", filter=Q(status__in=["accepted", "closed", "escalated"])),
+        cases=Q(status__in=["accepted", "closed", "escalated"]),
+        help=_("Of the cards raised in the period: answer accepted, closed with accountability, or escalated"),
+    ),
+    Figure("ratings", _("Ratings"), COUNT, "ratings", lambda: Count("*"), help=_("好差评, re-ratings included")),
+    Figure(
+        "ratings_satisfied",
+        _("Satisfied ratings"),
+        COUNT,
+        "ratings",
+        lambda: Count("pk", filter=Q(level__gte=4)),
+        cases=Q(level__gte=4),
+        shown=False,
+    ),
+    Figure(
+        "satisfaction_rate",
+        _("Satisfaction"),
+        RATE,
+        numerator="ratings_satisfied",
+        denominator="ratings",
+        help=_("Ratings of satisfied or very satisfied (满意、非常满意), of all ratings"),
+    ),
+    Figure(
+        "ratings_bad",
+        _("Bad ratings (差评)"),
+        COUNT,
+        "ratings",
+        lambda: Count("pk", filter=Q(level__lte=2)),
+        cases=Q(level__lte=2),
+        help=_("Dissatisfied or very dissatisfied: each opens the callback and rectification loop"),
     ),
     Figure(
         "open_overdue",

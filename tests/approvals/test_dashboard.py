@@ -22,7 +22,16 @@ from django.utils import timezone
 from approvals.applications import close_facts
 from approvals.applications import services as application_services
 from approvals.calendar import clock, cycle
-from approvals.models import Application, ClockEvent, Decision, ReviewOpinion, Step, SupplementNotice
+from approvals.models import (
+    Application,
+    ClockEvent,
+    Decision,
+    Rating,
+    ReviewOpinion,
+    Step,
+    SupervisionCard,
+    SupplementNotice,
+)
 from approvals.organisation.roles import StaffRole
 from approvals.supervision import dashboard
 from core.models import AuditEvent
@@ -319,6 +328,51 @@ def _case(world: World, i: int) -> Application:
             due_on=accepted + datetime.timedelta(days=5),
         )
         Step.objects.filter(pk=step.pk).update(closed_at=_moment(accepted + datetime.timedelta(days=3 + i % 5)))
+    if accepted is not None and i % 5 == 1:
+        yellow = SupervisionCard.objects.create(
+            subject_type="case",
+            subject_id=application.pk,
+            subject_label=application.reference,
+            application=application,
+            department=lead if i % 2 else world.co,
+            handler=world.handlers[0] if i % 3 else None,
+            level="yellow",
+            trigger="overdue",
+            raised_on=accepted + datetime.timedelta(days=9),
+            reply_due_on=accepted + datetime.timedelta(days=12),
+            calendar_version=1,
+            status="accepted" if i % 4 == 1 else "awaiting_answer",
+        )
+        if i % 10 == 1:
+            SupervisionCard.objects.filter(pk=yellow.pk).update(status="escalated")
+            SupervisionCard.objects.create(
+                subject_type="case",
+                subject_id=application.pk,
+                subject_label=application.reference,
+                application=application,
+                department=yellow.department,
+                level="red",
+                trigger="overdue",
+                raised_on=accepted + datetime.timedelta(days=13),
+                reply_due_on=accepted + datetime.timedelta(days=18),
+                calendar_version=1,
+                yellow=yellow,
+                status="awaiting_rectification",
+            )
+    if status in Application.CLOSED_STATUSES and i % 3 == 0:
+        level = 1 + i % 5
+        Rating.objects.create(
+            application=application,
+            item=version.item,
+            department=lead,
+            rated_by=world.owner,
+            rated_on=(closed or received) + datetime.timedelta(days=1),
+            level=level,
+            efficiency=level,
+            guide_accuracy=level,
+            convenience=level,
+            usability=level,
+        )
     if status in Application.CLOSED_STATUSES:
         close_facts.application_close_facts_store(application)
     elif accepted is not None:
@@ -401,6 +455,21 @@ def _oracle(
             g = groups[key(step.application, step.department_id, step.claimed_by_id, day)]
             g["steps_handled"] += 1
             g["steps_late"] += day > step.due_on
+    for card in SupervisionCard.objects.filter(level__in=["yellow", "red"], application__isnull=False).select_related(
+        "application__item_version"
+    ):
+        if _in(card.raised_on) and wanted(card.application, card.department_id):
+            g = groups[key(card.application, card.department_id, card.handler_id, card.raised_on)]
+            g["cards_raised"] += 1
+            g["cards_red"] += card.level == "red"
+            g["cards_settled"] += card.status in ("accepted", "closed", "escalated")
+    if grouping != "person":
+        for rating in Rating.objects.select_related("application__item_version"):
+            if _in(rating.rated_on) and wanted(rating.application, rating.department_id):
+                g = groups[key(rating.application, rating.department_id, None, rating.rated_on)]
+                g["ratings"] += 1
+                g["ratings_satisfied"] += rating.level >= 4
+                g["ratings_bad"] += rating.level <= 2
     for group, values in days.items():
         ordered = sorted(values)
         groups[group]["median_days"] = round(float(statistics.median(ordered)), 1)
@@ -423,8 +492,18 @@ COMPARED = (
     "open_statutory_overdue",
     "median_days",
     "p90_days",
+    "cards_raised",
+    "cards_red",
+    "cards_settled",
+    "ratings",
+    "ratings_bad",
 )
-RATES = {"on_time_rate": "on_time_promised", "statutory_rate": "on_time_statutory", "supplement_rate": "supplemented"}
+RATES = {
+    "on_time_rate": ("on_time_promised", "completed"),
+    "statutory_rate": ("on_time_statutory", "completed"),
+    "supplement_rate": ("supplemented", "completed"),
+    "satisfaction_rate": ("ratings_satisfied", "ratings"),
+}
 
 
 def _compare(row_values: dict[str, Any], expected: dict[str, Any], groupable: dict[str, bool]) -> None:
@@ -434,10 +513,10 @@ def _compare(row_values: dict[str, Any], expected: dict[str, Any], groupable: di
             continue
         default = None if name.endswith("_days") and name != "suspended_days" else 0
         assert row_values[name] == expected.get(name, default), name
-    for rate, numerator in RATES.items():
+    for rate, (numerator, denominator) in RATES.items():
         if groupable.get(rate, True):
             value = row_values[rate]
-            assert (value.numerator, value.denominator) == (expected.get(numerator, 0), expected.get("completed", 0))
+            assert (value.numerator, value.denominator) == (expected.get(numerator, 0), expected.get(denominator, 0))
 
 
 @pytest.mark.parametrize("grouping", ["department", "item", "person", "month"])
@@ -454,6 +533,7 @@ def test_figures_equal_an_independent_count(world, grouping):
     _compare(table.total.values, _oracle("total")[""], {})
     assert table.total.values["completed"] > 10  # the data is not trivially empty
     assert table.total.values["deemed_consent"] > 0 and table.total.values["open_overdue"] > 0
+    assert table.total.values["cards_red"] > 0 and table.total.values["ratings_bad"] > 0
 
 
 def test_figures_of_one_department_and_of_one_item(world):
@@ -525,8 +605,8 @@ def test_drill_down_lists_exactly_the_cases_counted(world):
             )
             ids = list(cases.values_list("pk", flat=True))
             assert len(ids) == len(set(ids))
-            if figure.source in ("steps",):
-                continue  # a case may have several steps: the list shows each case once
+            if figure.source in ("steps", "cards"):
+                continue  # a case may have several steps or cards: the list shows each case once
             assert len(ids) == value, (figure.key, row.label)
             checked += 1
     # a rate lists its denominator's cases; the on-time ones are the numerator
