@@ -347,6 +347,9 @@ DEEMED_ACCEPTANCE_DAYS = env_int("DEEMED_ACCEPTANCE_DAYS", 5, minimum=1)
 SUPERVISION_APPROACHING_DAYS = env_int("SUPERVISION_APPROACHING_DAYS", 2, minimum=0)
 SUPERVISION_REPLY_DAYS = env_int("SUPERVISION_REPLY_DAYS", 3, minimum=1)
 SUPERVISION_RECTIFY_DAYS = env_int("SUPERVISION_RECTIFY_DAYS", 5, minimum=1)
+# How far back a sweep looks at deadlines already met or missed and done (an outage of the beat
+# shorter than this loses no card); ``manage.py supervision_sweep --full`` looks at everything.
+SUPERVISION_SWEEP_LOOKBACK_DAYS = env_int("SUPERVISION_SWEEP_LOOKBACK_DAYS", 7, minimum=1)
 SUPERVISION_LADDER: dict[str, dict[str, int]] = {
     "default": {
         "approaching_days": SUPERVISION_APPROACHING_DAYS,
@@ -360,6 +363,10 @@ SUPERVISION_LADDER: dict[str, dict[str, int]] = {
     "verification": {"approaching_days": env_int("SUPERVISION_VERIFICATION_APPROACHING_DAYS", 5, minimum=0)},
     "rectification": {},
     "credit_request": {},
+    # 好差评: a callback is due within one working day, so no reminder before; the answer to its
+    # yellow card is due the next working day
+    "rating_callback": {"approaching_days": 0, "reply_days": 1},
+    "rating_rectification": {},
 }
 
 # Credit ledger (issue 4): where checkpoints of the chain head are appended (outside the database;

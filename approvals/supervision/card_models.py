@@ -40,6 +40,8 @@ class SupervisionCard(models.Model):
         RECTIFICATION = "rectification", _("Rectification report")
         CREDIT_REQUEST = "credit_request", _("Credit objection or repair decision")
         POLICY_REVIEW = "policy_review", _("Policy application review")
+        RATING_CALLBACK = "rating_callback", _("Callback after a bad rating (差评)")
+        RATING_RECTIFICATION = "rating_rectification", _("Rectification and reply after a bad rating (差评)")
 
     class Office(models.TextChoices):
         """Bureau-wide offices a card may be addressed to instead of a department."""
@@ -76,7 +78,7 @@ class SupervisionCard(models.Model):
         ADMONISHMENT = "admonishment", _("Admonishment talk (诫勉谈话)")
         REFERRED = "referred", _("Referred to the discipline inspection body (移送纪检监察)")
 
-    subject_type = models.CharField(_("subject"), max_length=16, choices=Subject.choices)
+    subject_type = models.CharField(_("subject"), max_length=24, choices=Subject.choices)
     subject_id = models.PositiveIntegerField(_("subject id"))
     subject_label = models.CharField(_("subject reference"), max_length=80)
     application = models.ForeignKey(

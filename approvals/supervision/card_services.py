@@ -362,6 +362,8 @@ _RULES_KEY: dict[str, str] = {
     Card.Subject.VERIFICATION: "verification",
     Card.Subject.RECTIFICATION: "rectification",
     Card.Subject.CREDIT_REQUEST: "credit_request",
+    Card.Subject.RATING_CALLBACK: "rating_callback",
+    Card.Subject.RATING_RECTIFICATION: "rating_rectification",
 }
 
 

@@ -67,6 +67,24 @@ def _start_of(day: datetime.date) -> datetime.datetime:
     return datetime.datetime.combine(day, datetime.time.min, tzinfo=timezone.get_current_timezone())
 
 
+def _since(today: datetime.date) -> datetime.datetime:
+    """The sweep looks back this far at subjects already done: a sweep that did not run for a few
+    days (an outage) still raises the rungs of those days (``SUPERVISION_SWEEP_LOOKBACK_DAYS``);
+    ``manage.py supervision_sweep --full`` looks at everything."""
+    return _start_of(today - datetime.timedelta(days=settings.SUPERVISION_SWEEP_LOOKBACK_DAYS))
+
+
+def _carded(subject_type: str) -> Q:
+    """Subjects with a yellow card still waiting: its red rung depends on the answer, however long
+    ago the subject itself was done."""
+    waiting = SupervisionCard.objects.filter(
+        subject_type=subject_type,
+        level="yellow",
+        status__in=[SupervisionCard.Status.AWAITING_ANSWER, SupervisionCard.Status.ANSWERED],
+    ).values("subject_id")
+    return Q(pk__in=waiting)
+
+
 def _chunks(queryset: Any) -> Iterator[list[Any]]:
     batch: list[Any] = []
     for row in queryset.iterator(chunk_size=BATCH):
@@ -158,8 +176,12 @@ def cases(*, today: datetime.date, only_open: bool, calendar: clock.WorkingCalen
         "item_version__lead_department", "fast_track_decision"
     )
     if only_open:
-        query = query.filter(Q(status__in=Application.OPEN_STATUSES) | Q(decided_at__gte=_start_of(today)))
-        query = query.filter(deadline__lte=today + datetime.timedelta(days=31))
+        done = Q(decided_at__gte=_since(today)) | Q(withdrawn_at__gte=_since(today))
+        query = query.filter(
+            (Q(status__in=Application.OPEN_STATUSES) & Q(deadline__lte=today + datetime.timedelta(days=31)))
+            | done
+            | _carded(Subject.CASE)
+        )
     for batch in _chunks(query.order_by("pk")):
         events = _events_by_application(a.pk for a in batch)
         facts = _card_facts(Subject.CASE, [a.pk for a in batch])
@@ -242,8 +264,11 @@ def steps(*, today: datetime.date, only_open: bool, calendar: clock.WorkingCalen
         "application__item_version"
     )
     if only_open:
-        query = query.filter(Q(closed_at__isnull=True) | Q(closed_at__gte=_start_of(today)))
-        query = query.filter(due_on__lte=today + datetime.timedelta(days=31))
+        query = query.filter(
+            (Q(closed_at__isnull=True) & Q(due_on__lte=today + datetime.timedelta(days=31)))
+            | Q(closed_at__gte=_since(today))
+            | _carded(Subject.STEP)
+        )
     for batch in _chunks(query.order_by("pk")):
         application_ids = {s.application_id for s in batch}
         events = _events_by_application(application_ids)
@@ -289,7 +314,7 @@ def opinions(*, today: datetime.date, only_open: bool, calendar: clock.WorkingCa
         "application"
     )
     if only_open:
-        query = query.filter(at__gte=_start_of(today - datetime.timedelta(days=62)))
+        query = query.filter(Q(at__gte=_since(today)) | _carded(Subject.OPINION))
     for batch in _chunks(query.order_by("pk")):
         facts = _card_facts(Subject.OPINION, [o.pk for o in batch])
         for opinion in batch:
@@ -353,8 +378,11 @@ def _fixed(
 def inspections(*, today: datetime.date, only_open: bool, calendar: clock.WorkingCalendar) -> Iterator[Target]:
     rows = InspectionTask.objects.select_related("application", "enterprise").order_by("pk")
     if only_open:
-        rows = rows.filter(Q(closed_at__isnull=True) | Q(closed_at__gte=_start_of(today)))
-        rows = rows.filter(due_on__lte=today + datetime.timedelta(days=31))
+        rows = rows.filter(
+            (Q(closed_at__isnull=True) & Q(due_on__lte=today + datetime.timedelta(days=31)))
+            | Q(closed_at__gte=_since(today))
+            | _carded(Subject.VERIFICATION)
+        )
     return _fixed(
         subject_type=Subject.VERIFICATION,
         rules_key="verification",
@@ -377,8 +405,15 @@ def rectifications(*, today: datetime.date, only_open: bool, calendar: clock.Wor
         "pk"
     )
     if only_open:
-        rows = rows.filter(status__in=[RectificationOrder.Status.OPEN, RectificationOrder.Status.REPORTED])
-        rows = rows.filter(deadline__lte=today + datetime.timedelta(days=31))
+        rows = rows.filter(
+            (
+                Q(status__in=[RectificationOrder.Status.OPEN, RectificationOrder.Status.REPORTED])
+                & Q(deadline__lte=today + datetime.timedelta(days=31))
+            )
+            | Q(reported_at__gte=_since(today))
+            | Q(closed_at__gte=_since(today))
+            | _carded(Subject.RECTIFICATION)
+        )
     return _fixed(
         subject_type=Subject.RECTIFICATION,
         rules_key="rectification",
@@ -399,8 +434,11 @@ def credit_requests(*, today: datetime.date, only_open: bool, calendar: clock.Wo
 
     rows = CreditRequest.objects.select_related("enterprise").order_by("pk")
     if only_open:
-        rows = rows.filter(Q(status=RequestStatus.PENDING) | Q(decided_at__gte=_start_of(today)))
-        rows = rows.filter(due_on__lte=today + datetime.timedelta(days=31))
+        rows = rows.filter(
+            (Q(status=RequestStatus.PENDING) & Q(due_on__lte=today + datetime.timedelta(days=31)))
+            | Q(decided_at__gte=_since(today))
+            | _carded(Subject.CREDIT_REQUEST)
+        )
     return _fixed(
         subject_type=Subject.CREDIT_REQUEST,
         rules_key="credit_request",
@@ -413,7 +451,56 @@ def credit_requests(*, today: datetime.date, only_open: bool, calendar: clock.Wo
     )
 
 
-SOURCES = (cases, steps, opinions, inspections, rectifications, credit_requests)
+def rating_loops(*, today: datetime.date, only_open: bool, calendar: clock.WorkingCalendar) -> Iterator[Target]:
+    """好差评: the department calls the applicant back within 1 working day of a bad rating, and
+    rectifies and replies within 15 (``approvals.ratings``); both deadlines on the ladder."""
+    from approvals.ratings.models import RatingLoop
+
+    rows = RatingLoop.objects.select_related("application").order_by("pk")
+    if only_open:
+        rows = rows.filter(
+            (Q(status__in=RatingLoop.OPEN_STATUSES) & Q(callback_due_on__lte=today + datetime.timedelta(days=31)))
+            | Q(replied_at__gte=_since(today))
+            | Q(callback_recorded_at__gte=_since(today))
+            | _carded(Subject.RATING_CALLBACK)
+            | _carded(Subject.RATING_RECTIFICATION)
+        )
+    rows = list(rows)
+    common = {
+        "application_id": lambda loop: loop.application_id,
+        "department_id": lambda loop: loop.department_id,
+        "handler_id": lambda loop: loop.handler_id,
+    }
+    yield from _fixed(
+        subject_type=Subject.RATING_CALLBACK,
+        rules_key="rating_callback",
+        rows=_Rows(rows),
+        opened=lambda loop: loop.opened_at,
+        closed=lambda loop: loop.callback_recorded_at,
+        due=lambda loop: loop.callback_due_on,
+        label=lambda loop: loop.application.reference or f"#{loop.application_id}",
+        **common,
+    )
+    yield from _fixed(
+        subject_type=Subject.RATING_RECTIFICATION,
+        rules_key="rating_rectification",
+        rows=_Rows(rows),
+        opened=lambda loop: loop.opened_at,
+        closed=lambda loop: loop.replied_at,
+        due=lambda loop: loop.rectify_due_on,
+        label=lambda loop: loop.application.reference or f"#{loop.application_id}",
+        **common,
+    )
+
+
+class _Rows(list):  # type: ignore[type-arg]
+    """A list read by ``_chunks`` like a queryset (rows already fetched)."""
+
+    def iterator(self, chunk_size: int = BATCH) -> Iterator[Any]:
+        return iter(self)
+
+
+SOURCES = (cases, steps, opinions, inspections, rectifications, credit_requests, rating_loops)
 
 
 def targets(*, today: datetime.date, only_open: bool, calendar: clock.WorkingCalendar) -> Iterator[Target]:

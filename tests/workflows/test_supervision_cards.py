@@ -312,3 +312,20 @@ def test_pages_of_a_card_per_role(client, case, bureau, supervisor, owner, djang
     with django_assert_max_num_queries(queries):
         response = client.get(reverse("workbench:cards") + "?state=all")
     assert len(response.context["page"].object_list) > 5
+
+
+def test_the_callback_of_a_bad_rating_runs_on_the_ladder(bureau, owner, enterprise):
+    from tests.approvals.rating_helpers import rate, withdrawn_case
+
+    application = withdrawn_case(bureau, owner, enterprise)
+    # rated badly on Wed 30 Sep 2026: the callback is due Thu 8 Oct (after the National Day week)
+    with time_machine.travel(at(D(2026, 9, 30), 15), tick=False):
+        rate(owner, application, 1)
+    sweep(D(2026, 10, 8))
+    assert card_set() == {("rating_callback", "reminder", "approaching", D(2026, 10, 8), None)}
+    # not called back by the end of the 8th: a yellow card on the 9th, its answer due the next working day
+    sweep(D(2026, 10, 9))
+    yellow = SupervisionCard.objects.get(subject_type="rating_callback", level="yellow")
+    assert (yellow.raised_on, yellow.reply_due_on) == (D(2026, 10, 9), D(2026, 10, 10))
+    assert yellow.department_id == application.item_version.lead_department_id
+    assert list(supervision_replay(today=D(2026, 10, 9))) == []

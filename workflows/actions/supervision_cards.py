@@ -47,16 +47,19 @@ class SweepReport:
     watched: int = 0
 
 
-def supervision_sweep(*, today: datetime.date | None = None, progress: object = None) -> SweepReport:
+def supervision_sweep(
+    *, today: datetime.date | None = None, progress: object = None, full: bool = False
+) -> SweepReport:
     """Raise every card the ladder says should exist by ``today`` and does not (each in its own
     transaction; the unique constraint makes a second sweep at once raise nothing twice). A raised
     yellow card starts its supervision case; a red one escalates the yellow's (or, past the
-    statutory limit, starts its own)."""
+    statutory limit, starts its own). ``full``: every deadline ever recorded, not only the recent
+    ones (after a long outage, or for data loaded with its history, like the demo's)."""
     today = today or timezone.localdate()
     calendar = calendar_selectors.calendar_load()
     report = SweepReport()
     existing: set[tuple[str, str, str]] = set()
-    for target in watch.targets(today=today, only_open=True, calendar=calendar):
+    for target in watch.targets(today=today, only_open=not full, calendar=calendar):
         report.watched += 1
         rungs = ladder.ladder(target.watched, today=today, rules=watch.rules_for(target.rules_key), calendar=calendar)
         if not rungs:
