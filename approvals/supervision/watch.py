@@ -465,7 +465,7 @@ def rating_loops(*, today: datetime.date, only_open: bool, calendar: clock.Worki
             | _carded(Subject.RATING_CALLBACK)
             | _carded(Subject.RATING_RECTIFICATION)
         )
-    rows = list(rows)
+    loops = list(rows)
     common = {
         "application_id": lambda loop: loop.application_id,
         "department_id": lambda loop: loop.department_id,
@@ -474,7 +474,7 @@ def rating_loops(*, today: datetime.date, only_open: bool, calendar: clock.Worki
     yield from _fixed(
         subject_type=Subject.RATING_CALLBACK,
         rules_key="rating_callback",
-        rows=_Rows(rows),
+        rows=_Rows(loops),
         opened=lambda loop: loop.opened_at,
         closed=lambda loop: loop.callback_recorded_at,
         due=lambda loop: loop.callback_due_on,
@@ -484,7 +484,7 @@ def rating_loops(*, today: datetime.date, only_open: bool, calendar: clock.Worki
     yield from _fixed(
         subject_type=Subject.RATING_RECTIFICATION,
         rules_key="rating_rectification",
-        rows=_Rows(rows),
+        rows=_Rows(loops),
         opened=lambda loop: loop.opened_at,
         closed=lambda loop: loop.replied_at,
         due=lambda loop: loop.rectify_due_on,
