@@ -163,7 +163,7 @@ def _fill(args: argparse.Namespace) -> None:
                 accepted_on, deemed_accepted, decided_at, withdrawn_at, deadline, deadline_provisional,
                 clock_suspended, statutory_deadline, statutory_deadline_provisional, closed_on,
                 working_days_taken, on_time_promised, on_time_statutory, suspended_working_days,
-                supplement_requests, close_facts_provisional)
+                supplement_requests, close_facts_provisional, extension_days, extension_cap)
             SELECT 'B-' || g, %(enterprise)s, %(user)s, v.ids[1 + g %% %(versions)s],
                    CASE WHEN g %% 20 = 0 THEN 'in_review' WHEN g %% 2 = 0 THEN 'approved' ELSE 'refused' END,
                    'standard', '{}'::jsonb, gen_random_uuid(), t, t, t, t::date, t, t::date, g %% 50 = 0,
@@ -174,7 +174,7 @@ def _fill(args: argparse.Namespace) -> None:
                    CASE WHEN g %% 20 = 0 THEN NULL ELSE (g %% 30) < 14 END,
                    CASE WHEN g %% 20 = 0 THEN NULL ELSE (g %% 30) < 27 END,
                    CASE WHEN g %% 20 = 0 THEN NULL ELSE g %% 4 END,
-                   CASE WHEN g %% 20 = 0 THEN NULL ELSE (g %% 7 = 0)::int END, false
+                   CASE WHEN g %% 20 = 0 THEN NULL ELSE (g %% 7 = 0)::int END, false, 0, 10
             FROM generate_series(1, %(n)s) AS g
             CROSS JOIN LATERAL (SELECT now() - interval '3 years' + g * (interval '3 years' / %(n)s) AS t) AS moment
             CROSS JOIN (SELECT array_agg(id ORDER BY id) AS ids FROM approvals_approvalitemversion) AS v

@@ -216,6 +216,16 @@ def _credit_request_starts() -> Rows:
 
 
 CLOCK_ACTIONS = ("supplement", "suspend", "resume", "extend")
+CARD_ACTIONS = ("answer", "rectify", "accept", "escalate", "close")
+_cards = _rows("approvals.SupervisionCard", case="application_id", enterprise="application__enterprise_id")
+
+
+def _card_actions() -> Rows:
+    return [
+        Row({**row.kwargs, "action": action}, row.case, row.enterprise) for row in _cards() for action in CARD_ACTIONS
+    ]
+
+
 MEMBERSHIP_DECISIONS = ("confirm", "reject", "revoke")
 
 # URL name → the rows of its kwargs. Generic families (viewflow's task and process URLs, the admin's
@@ -287,6 +297,12 @@ FILLERS: dict[str, Callable[[], Rows]] = {
     "integrity:alert": _rows("approvals.IntegrityAlert"),
     "integrity:dispose": _rows("approvals.IntegrityAlert"),
     "portal:application_rate": _applications,
+    "workbench:card": _cards,
+    "workbench:card_action": _card_actions,
+    "card_notice_download": _cards,
+    "workbench:extension_decide": _rows(
+        "approvals.ExtensionRequest", case="application_id", enterprise="application__enterprise_id"
+    ),
     "workbench:rating_loop": _rows(
         "approvals.RatingLoop", case="application_id", enterprise="application__enterprise_id"
     ),

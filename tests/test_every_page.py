@@ -189,6 +189,7 @@ MIN_200_PER_KIND: dict[str, tuple[int, int]] = {
     "staff:policy_office": (10, 2),
     "staff:supervisor": (100, 0),
     "staff:auditor": (150, 0),
+    "staff:bureau_head": (20, 0),
     "enterprise:legal_rep": (100, 4),
     "enterprise:agent": (100, 4),
     "enterprise:agency": (100, 4),
@@ -271,10 +272,6 @@ def demo(_runtime_role: Any, django_db_blocker: Any, tmp_path_factory: pytest.Te
             with django_db_blocker.unblock():
                 seeded_at = timezone.now()
                 call_command("seed_demo", stdout=StringIO(), stderr=StringIO())
-                # The integrity alerts' pages need alerts (seed_demo calls it too once integrated; idempotent).
-                call_command("seed_demo_integrity", stdout=StringIO(), stderr=StringIO())
-                # (seed_demo will call it once integrated; a second run adds nothing)
-                call_command("seed_demo_ratings", stdout=StringIO(), stderr=StringIO())
                 # Nothing commits here, so no hand-off at commit ran: deliver the notices as beat's
                 # outbox sweep would (it records its run: the scheduled jobs' pages have a row).
                 job_run(

@@ -135,6 +135,25 @@ def _days(start: datetime.date, end: datetime.date) -> Iterator[datetime.date]:
         day += _ONE_DAY
 
 
+def _fast_near(
+    watched: Watched, due: datetime.date, *, today: datetime.date, n: int, calendar: WorkingCalendar
+) -> tuple[datetime.date, datetime.date] | None:
+    """``_first_day(test="near")`` for the usual deadline (one, never moved, the clock never
+    stopped) without walking every day: the earliest day with at most ``n`` working days left,
+    counted back from the deadline (``left(d - 1) = left(d) + 1`` when ``d`` is a working day)."""
+    earliest, left = due, 0
+    while True:
+        counted = left + (1 if calendar.is_working_day(earliest, strict=False) else 0)
+        if counted > n:
+            break
+        earliest, left = earliest - _ONE_DAY, counted
+    first = max(earliest, watched.opened_on + _ONE_DAY)
+    last = today if watched.closed_on is None else min(today, watched.closed_on)
+    if first > min(last, due):
+        return None
+    return first, due
+
+
 def _first_day(
     watched: Watched,
     dues: Sequence[tuple[datetime.date, datetime.date]],
@@ -148,6 +167,16 @@ def _first_day(
     at most ``n`` working days left) or passed (``"passed"``), with the deadline it was measured on."""
     if not dues:
         return None
+    if len(dues) == 1 and not watched.suspensions:
+        due = dues[0][1]
+        if dues[0][0] > watched.opened_on:
+            pass  # a deadline recorded after the opening: walk the days
+        elif test == "near":
+            return _fast_near(watched, due, today=today, n=n, calendar=calendar)
+        else:
+            first = max(due + _ONE_DAY, watched.opened_on + _ONE_DAY)
+            last_live = today if watched.closed_on is None else min(today, watched.closed_on)
+            return (first, due) if first <= last_live else None
     last = today if watched.closed_on is None else min(today, watched.closed_on)
     earliest_due = min(due for _, due in dues)
     # Nothing can happen long before the earliest deadline: start a generous span before it (a

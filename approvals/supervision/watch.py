@@ -67,6 +67,21 @@ def _start_of(day: datetime.date) -> datetime.datetime:
     return datetime.datetime.combine(day, datetime.time.min, tzinfo=timezone.get_current_timezone())
 
 
+_DUE_CACHE: dict[tuple[int, int, datetime.date, int], datetime.date] = {}
+
+
+def _due_after(start: datetime.date, days: int, calendar: clock.WorkingCalendar) -> datetime.date:
+    """``clock.due_after(...).on``, remembered: a sweep computes the same few thousand
+    (opening day, limit) pairs for a hundred thousand steps."""
+    key = (id(calendar), calendar.version, start, days)
+    found = _DUE_CACHE.get(key)
+    if found is None:
+        if len(_DUE_CACHE) > 100_000:
+            _DUE_CACHE.clear()
+        found = _DUE_CACHE[key] = clock.due_after(start, days, calendar=calendar).on
+    return found
+
+
 def _since(today: datetime.date) -> datetime.datetime:
     """The sweep looks back this far at subjects already done: a sweep that did not run for a few
     days (an outage) still raises the rungs of those days (``SUPERVISION_SWEEP_LOOKBACK_DAYS``);
@@ -141,9 +156,16 @@ def _suspensions(events: Iterable[ClockEvent]) -> tuple[tuple[datetime.date, dat
     return tuple(periods)
 
 
-def _events_by_application(application_ids: Iterable[int]) -> dict[int, list[ClockEvent]]:
+def _events_by_application(
+    application_ids: Iterable[int], *, kinds: tuple[str, ...] | None = None
+) -> dict[int, list[ClockEvent]]:
     grouped: dict[int, list[ClockEvent]] = defaultdict(list)
-    for event in ClockEvent.objects.filter(application_id__in=list(application_ids)).order_by("at", "id"):
+    rows = ClockEvent.objects.filter(application_id__in=list(application_ids)).only(
+        "id", "application_id", "kind", "on", "at", "days"
+    )
+    if kinds is not None:
+        rows = rows.filter(kind__in=kinds)
+    for event in rows.order_by("at", "id"):
         grouped[event.application_id].append(event)
     return grouped
 
@@ -159,6 +181,12 @@ def _case_dues(
     statutory_days = application.item_version.statutory_limit_days
     promised: list[tuple[datetime.date, datetime.date]] = []
     statutory: list[tuple[datetime.date, datetime.date]] = []
+    moving = [event for event in events if event.kind not in (ClockEvent.Kind.RECEIVED, ClockEvent.Kind.ACCEPTED)]
+    accepted = [event for event in events if event.kind == ClockEvent.Kind.ACCEPTED]
+    if not moving and len(accepted) == 1:
+        # the usual case: accepted, never suspended or extended (what application_deadline gives)
+        day = accepted[0].on
+        return ((day, _due_after(day, promised_days, calendar)),), ((day, _due_after(day, statutory_days, calendar)),)
     for day in sorted({event.on for event in events}):
         known = [event for event in events if event.on <= day]
         result = clock.application_deadline(
@@ -172,8 +200,20 @@ def _case_dues(
 
 
 def cases(*, today: datetime.date, only_open: bool, calendar: clock.WorkingCalendar) -> Iterator[Target]:
-    query = Application.objects.filter(accepted_on__isnull=False).select_related(
-        "item_version__lead_department", "fast_track_decision"
+    query = (
+        Application.objects.filter(accepted_on__isnull=False)
+        .select_related("item_version", "fast_track_decision")
+        .only(
+            "id",
+            "reference",
+            "accepted_on",
+            "decided_at",
+            "withdrawn_at",
+            "fast_track_decision",
+            "item_version__lead_department_id",
+            "item_version__promised_limit_days",
+            "item_version__statutory_limit_days",
+        )
     )
     if only_open:
         done = Q(decided_at__gte=_since(today)) | Q(withdrawn_at__gte=_since(today))
@@ -229,9 +269,7 @@ def _step_dues(
     closed_at = step.closed_at
     if step.kind == Step.Kind.ACCEPT:
         assert application.received_on is not None
-        dues = [
-            (opened, clock.due_after(application.received_on, settings.DEEMED_ACCEPTANCE_DAYS, calendar=calendar).on)
-        ]
+        dues = [(opened, _due_after(application.received_on, settings.DEEMED_ACCEPTANCE_DAYS, calendar))]
         stood: list[tuple[datetime.date, datetime.date | None]] = []
         if supplement is not None:
             asked = _local_day(supplement.requested_at)
@@ -239,11 +277,9 @@ def _step_dues(
             assert asked is not None
             stood.append((asked, answered))
             if answered is not None:
-                dues.append(
-                    (answered, clock.due_after(answered, settings.DEEMED_ACCEPTANCE_DAYS, calendar=calendar).on)
-                )
+                dues.append((answered, _due_after(answered, settings.DEEMED_ACCEPTANCE_DAYS, calendar)))
         return tuple(dues), tuple(stood)
-    due = clock.due_after(opened, application.item_version.review_limit_days, calendar=calendar).on
+    due = _due_after(opened, application.item_version.review_limit_days, calendar)
     dues = [(opened, due)]
     for start, end in _suspensions(events):
         if end is None or end < opened:
@@ -252,7 +288,7 @@ def _step_dues(
         if closed_at is not None and resumed_events and resumed_events[0].at >= closed_at:
             continue  # the step was done before the clock resumed: nothing moved it
         shift = clock.working_days_between_lenient(start, end, calendar=calendar)
-        due = clock.due_after(due, shift.count, calendar=calendar).on
+        due = _due_after(due, shift.count, calendar)
         dues.append((end, due))
     periods = tuple((start, end) for start, end in _suspensions(events) if end is None or end >= opened)
     return tuple(dues), periods
@@ -260,8 +296,21 @@ def _step_dues(
 
 def steps(*, today: datetime.date, only_open: bool, calendar: clock.WorkingCalendar) -> Iterator[Target]:
     # a decision step's deadline is the case's own: the case card watches it
-    query = Step.objects.filter(kind__in=[Step.Kind.ACCEPT, Step.Kind.REVIEW]).select_related(
-        "application__item_version"
+    query = (
+        Step.objects.filter(kind__in=[Step.Kind.ACCEPT, Step.Kind.REVIEW])
+        .select_related("application__item_version")
+        .only(
+            "id",
+            "kind",
+            "department_id",
+            "opened_at",
+            "closed_at",
+            "claimed_by_id",
+            "application__id",
+            "application__reference",
+            "application__received_on",
+            "application__item_version__review_limit_days",
+        )
     )
     if only_open:
         query = query.filter(
@@ -271,7 +320,8 @@ def steps(*, today: datetime.date, only_open: bool, calendar: clock.WorkingCalen
         )
     for batch in _chunks(query.order_by("pk")):
         application_ids = {s.application_id for s in batch}
-        events = _events_by_application(application_ids)
+        # a step's deadline moves only with the excluded periods
+        events = _events_by_application(application_ids, kinds=(ClockEvent.Kind.SUSPENDED, ClockEvent.Kind.RESUMED))
         supplements = {
             n.application_id: n
             for n in SupplementNotice.objects.filter(
@@ -279,6 +329,7 @@ def steps(*, today: datetime.date, only_open: bool, calendar: clock.WorkingCalen
             )
         }
         facts = _card_facts(Subject.STEP, [s.pk for s in batch])
+        kinds = {value: str(label) for value, label in Step.Kind.choices}
         for step in batch:
             dues, stood = _step_dues(
                 step, events.get(step.application_id, []), supplements.get(step.application_id), calendar
@@ -298,7 +349,7 @@ def steps(*, today: datetime.date, only_open: bool, calendar: clock.WorkingCalen
                 _with_card_facts(watched, facts.get((step.pk, trigger))),
                 Subject.STEP,
                 step.pk,
-                f"{step.application.reference or step.application_id} · {step.get_kind_display()}",
+                f"{step.application.reference or step.application_id} · {kinds.get(step.kind, step.kind)}",
                 "step",
                 application_id=step.application_id,
                 department_id=step.department_id,

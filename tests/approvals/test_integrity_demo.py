@@ -16,11 +16,9 @@ pytestmark = pytest.mark.django_db
 
 
 def test_seed_demo_integrity_raises_alerts_from_the_demo_cases_once():
-    # Given the demo
-    call_command("seed_demo", stdout=StringIO(), stderr=StringIO())
-    # When the integrity demo runs
-    out, progress = StringIO(), StringIO()
-    call_command("seed_demo_integrity", stdout=out, stderr=progress)
+    # Given the demo, which runs the integrity demo as one of its steps (with its progress)
+    progress = StringIO()
+    call_command("seed_demo", stdout=StringIO(), stderr=progress)
     # Then the decision maker's many decisions for one enterprise and the late decision are flagged
     decider = User.objects.get(username="dec_wj")
     rules = set(IntegrityAlert.objects.filter(person=decider).values_list("rule", flat=True))

@@ -244,3 +244,22 @@ def test_the_ladder_only_grows_with_time_and_never_looks_ahead(opened, due_offse
     assert set(now) <= set(later)
     assert all(rung.raised_on <= today for rung in now)
     assert all(rung.raised_on > opened for rung in now)
+
+
+@given(
+    opened=days,
+    due_offset=st.integers(0, 40),
+    closed_offset=st.none() | st.integers(0, 70),
+    today=days,
+    n=st.integers(0, 6),
+)
+def test_the_shortcut_for_a_plain_deadline_agrees_with_walking_every_day(opened, due_offset, closed_offset, today, n):
+    due = opened + datetime.timedelta(days=due_offset)
+    closed = None if closed_offset is None else opened + datetime.timedelta(days=closed_offset)
+    plain = Watched(subject="x:1", trigger=ladder.OVERDUE, opened_on=opened, closed_on=closed, dues=((opened, due),))
+    # a suspension far in the future changes nothing but takes the day-by-day path
+    walked = Watched(**{**plain.__dict__, "suspensions": ((D(2099, 1, 1), D(2099, 1, 2)),)})
+    rules = Rules(approaching_days=n, reply_days=3, rectify_days=5)
+    assert ladder.ladder(plain, today=today, rules=rules, calendar=CAL) == ladder.ladder(
+        walked, today=today, rules=rules, calendar=CAL
+    )

@@ -82,6 +82,11 @@ MARKED: dict[str, Expected] = {
     "letter_download": lambda kw: ("credit.membership", kw["pk"]),
     "notice_download": lambda kw: ("approvals.writtennotice", kw["pk"]),
     "integrity:list": lambda kw: ("approvals.integrityalert", "*"),
+    "workbench:cards": lambda kw: ("approvals.supervisioncard", "*"),
+    "workbench:dashboard": lambda kw: ("approvals.efficiency", "*"),
+    "workbench:dashboard_export": lambda kw: ("approvals.efficiency", "export"),
+    "workbench:card": lambda kw: ("approvals.supervisioncard", kw["pk"]),
+    "card_notice_download": lambda kw: ("approvals.supervisioncard", kw["pk"]),
     "integrity:alert": lambda kw: ("approvals.integrityalert", kw["pk"]),
     "workbench:rating_loops": lambda kw: ("approvals.ratingloop", "*"),
     "workbench:rating_loop": lambda kw: ("approvals.ratingloop", kw["pk"]),
@@ -103,8 +108,6 @@ def _expected(page: page_walk.PageUrl) -> tuple[str, str]:
 
 def _seed_and_plan() -> list[page_walk.PageUrl]:
     call_command("seed_demo", stdout=StringIO(), stderr=StringIO())
-    call_command("seed_demo_integrity", stdout=StringIO(), stderr=StringIO())  # idempotent
-    call_command("seed_demo_ratings", stdout=StringIO(), stderr=StringIO())  # (until seed_demo calls it)
     plan = page_walk.page_urls()
     assert not plan.misbuilt, plan.misbuilt
     assert len(plan.routes) > 400  # the walk really starts from the root resolver

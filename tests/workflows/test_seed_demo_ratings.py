@@ -16,10 +16,9 @@ pytestmark = pytest.mark.django_db
 
 
 def test_seed_demo_ratings_rates_closed_cases_with_one_loop_closed_and_one_open():
-    call_command("seed_demo", stdout=StringIO(), stderr=StringIO())
+    # seed_demo runs the ratings demo as one of its steps (with its progress)
     progress = StringIO()
-
-    call_command("seed_demo_ratings", stdout=StringIO(), stderr=progress)
+    call_command("seed_demo", stdout=StringIO(), stderr=progress)
 
     assert "rating 5/5: withdrawn" in progress.getvalue()
     assert Rating.objects.filter(round=Rating.Round.FIRST).count() == 5

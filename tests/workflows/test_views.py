@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from approvals.applications import services
 from approvals.models import Application, ApplicationMaterial, Certificate, Step
+from tests import factories
 from tests.workflows.conftest import PDF, accept, file_application, make_item, new_draft, only_task, review_all
 from workflows.actions import applications as actions
 from workflows.models import ApplicationProcess
@@ -303,7 +304,15 @@ def test_clock_actions_over_http(client, bureau, owner, enterprise):
     reviewer = bureau.reviewers[bureau.co[0].pk]
     client.force_login(reviewer)
     url = reverse("workbench:clock_action", args=[application.pk, "suspend"])
-    client.post(url, {"department": bureau.co[0].pk, "suspend-reason": "expert_review", "suspend-comment": "专家评审"})
+    client.post(
+        url,
+        {
+            "department": bureau.co[0].pk,
+            "suspend-reason": "expert_review",
+            "suspend-comment": "专家评审",
+            "suspend-expected_days": "5",
+        },
+    )
     application.refresh_from_db()
     assert application.clock_suspended
     client.post(reverse("workbench:clock_action", args=[application.pk, "resume"]), {"department": bureau.co[0].pk})
@@ -313,11 +322,16 @@ def test_clock_actions_over_http(client, bureau, owner, enterprise):
     client.post(
         reverse("workbench:clock_action", args=[application.pk, "extend"]), {"extend-days": "99", "extend-reason": "x"}
     )
-    assert not application.clock_events.filter(kind="extended").exists()  # over the form's bound: refused
+    assert not application.extension_requests.exists()  # over the form's bound: refused
     client.post(
         reverse("workbench:clock_action", args=[application.pk, "extend"]),
         {"extend-days": "5", "extend-reason": "复杂"},
     )
+    # the decision maker asks; the head of the bureau decides (art. 42)
+    [request] = application.extension_requests.all()
+    assert request.status == "pending" and not application.clock_events.filter(kind="extended").exists()
+    client.force_login(factories.staff_with_role("bureau_head"))
+    client.post(reverse("workbench:extension_decide", args=[request.pk]), {"decision": "approve"})
     assert application.clock_events.filter(kind="extended", days=5).exists()
     assert client.post(reverse("workbench:clock_action", args=[application.pk, "explode"])).status_code == 404
 

@@ -7,6 +7,7 @@ import datetime
 from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from viewflow.workflow.models import Process, Task
 from viewflow.workflow.status import STATUS
@@ -58,24 +59,48 @@ def supervision_sweep(
     today = today or timezone.localdate()
     calendar = calendar_selectors.calendar_load()
     report = SweepReport()
-    existing: set[tuple[str, str, str]] = set()
+    pending: list[tuple[watch.Target, list[ladder.Rung]]] = []
     for target in watch.targets(today=today, only_open=not full, calendar=calendar):
         report.watched += 1
         rungs = ladder.ladder(target.watched, today=today, rules=watch.rules_for(target.rules_key), calendar=calendar)
-        if not rungs:
-            continue
-        existing = {
-            card.key
-            for card in SupervisionCard.objects.filter(subject_type=target.subject_type, subject_id=target.subject_id)
-        }
+        if rungs:
+            pending.append((target, rungs))
+        if len(pending) >= BATCH:
+            _raise_missing(pending, report, calendar.version)
+            pending = []
+        if progress is not None and report.watched % 10000 == 0:
+            progress(report)  # type: ignore[operator]
+    _raise_missing(pending, report, calendar.version)
+    return report
+
+
+BATCH = 1000
+
+
+def _raise_missing(
+    pending: list[tuple[watch.Target, list[ladder.Rung]]], report: SweepReport, calendar_version: int
+) -> None:
+    """Raise the rungs of a batch that no stored card has yet: one query reads the batch's cards."""
+    if not pending:
+        return
+    by_type: dict[str, set[int]] = {}
+    for target, _rungs in pending:
+        by_type.setdefault(target.subject_type, set()).add(target.subject_id)
+    query = Q()
+    for subject_type, ids in by_type.items():
+        query |= Q(subject_type=subject_type, subject_id__in=sorted(ids))
+    existing = {
+        (f"{subject_type}:{subject_id}", trigger, level)
+        for subject_type, subject_id, trigger, level in SupervisionCard.objects.filter(query).values_list(
+            "subject_type", "subject_id", "trigger", "level"
+        )
+    }
+    for target, rungs in pending:
         for rung in rungs:
             if rung.key in existing:
                 continue
-            if _raise(target, rung, calendar.version):
+            if _raise(target, rung, calendar_version):
                 report.raised[rung.level] += 1
-        if progress is not None and report.watched % 1000 == 0:
-            progress(report)  # type: ignore[operator]
-    return report
 
 
 def _raise(target: watch.Target, rung: ladder.Rung, calendar_version: int) -> bool:
