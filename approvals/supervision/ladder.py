@@ -189,14 +189,14 @@ def _first_day(
     for day in _days(start, last):
         if not _live(watched, day) or _suspended(watched, day):
             continue
-        due = _known(dues, day)
-        if due is None:
+        known = _known(dues, day)
+        if known is None:
             continue
         if test == "passed":
-            if day > due:
-                return day, due
-        elif day <= due and working_days_left(due, today=day, calendar=calendar) <= n:
-            return day, due
+            if day > known:
+                return day, known
+        elif day <= known and working_days_left(known, today=day, calendar=calendar) <= n:
+            return day, known
     return None
 
 
