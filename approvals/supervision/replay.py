@@ -9,6 +9,7 @@ import datetime
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from django.db.models import Q
 from django.utils import timezone
 
 from approvals.calendar import clock
@@ -42,47 +43,70 @@ def supervision_replay(
 
     current = calendar_of(None)
     seen: set[int] = set()
-    count = 0
-    for target in watch.targets(today=today, only_open=False, calendar=current):
-        count += 1
-        rules = watch.rules_for(target.rules_key)
-        stored = {
-            card.key: card
-            for card in SupervisionCard.objects.filter(subject_type=target.subject_type, subject_id=target.subject_id)
-        }
-        # each card is judged with the calendar version it was raised under (a later calendar edit
-        # does not make an old card wrong); a card not raised, with today's calendar
-        by_version: dict[int, dict[tuple[str, str, str], ladder.Rung]] = {}
+    batch: list[watch.Target] = []
 
-        def rungs_of(
-            version: int,
-            target: watch.Target = target,
-            rules: ladder.Rules = rules,
-            cache: dict[int, dict[tuple[str, str, str], ladder.Rung]] = by_version,
-        ) -> dict[tuple[str, str, str], ladder.Rung]:
-            if version not in cache:
-                calendar = current if version == current.version else calendar_of(version)
-                cache[version] = {
-                    rung.key: rung
-                    for rung in ladder.ladder(target.watched, today=today, rules=rules, calendar=calendar)
-                }
-            return cache[version]
+    def judge(targets: list[watch.Target]) -> Iterator[Difference]:
+        """One query reads the stored cards of a batch of subjects."""
+        by_type: dict[str, set[int]] = {}
+        for target in targets:
+            by_type.setdefault(target.subject_type, set()).add(target.subject_id)
+        query = Q()
+        for subject_type, ids in by_type.items():
+            query |= Q(subject_type=subject_type, subject_id__in=sorted(ids))
+        cards: dict[tuple[str, int], list[SupervisionCard]] = {}
+        for card in SupervisionCard.objects.filter(query):
+            cards.setdefault((card.subject_type, card.subject_id), []).append(card)
+        for target in targets:
+            stored = {card.key: card for card in cards.get((target.subject_type, target.subject_id), [])}
+            yield from _judge_one(target, stored, today=today, current=current, calendar_of=calendar_of, seen=seen)
 
-        for key, rung in rungs_of(current.version).items():
-            if key not in stored:
-                yield Difference("missing", key, _describe(rung.raised_on, rung.due_on, rung.reply_due_on), "")
-        for key, card in stored.items():
-            seen.add(card.pk)
-            found = _describe(card.raised_on, card.due_on, card.reply_due_on)
-            expected_rung = rungs_of(card.calendar_version).get(key)
-            if expected_rung is None:
-                yield Difference("extra", key, "", found)
-                continue
-            expected = _describe(expected_rung.raised_on, expected_rung.due_on, expected_rung.reply_due_on)
-            if found != expected:
-                yield Difference("altered", key, expected, found)
-        if progress is not None and count % 1000 == 0:
+    for count, target in enumerate(watch.targets(today=today, only_open=False, calendar=current), start=1):
+        batch.append(target)
+        if len(batch) >= 1000:
+            yield from judge(batch)
+            batch = []
+        if progress is not None and count % 10000 == 0:
             progress(count)
+    yield from judge(batch)
     # a card whose subject no source knows any more
-    for card in SupervisionCard.objects.exclude(pk__in=seen).iterator():
+    for card in SupervisionCard.objects.order_by("pk").iterator(chunk_size=5000):
+        if card.pk in seen:
+            continue
         yield Difference("extra", card.key, "", _describe(card.raised_on, card.due_on, card.reply_due_on))
+
+
+def _judge_one(
+    target: watch.Target,
+    stored: dict[tuple[str, str, str], SupervisionCard],
+    *,
+    today: datetime.date,
+    current: clock.WorkingCalendar,
+    calendar_of: Callable[[int | None], clock.WorkingCalendar],
+    seen: set[int],
+) -> Iterator[Difference]:
+    """Each card is judged with the calendar version it was raised under (a later calendar edit
+    does not make an old card wrong); a card not raised, with today's calendar."""
+    rules = watch.rules_for(target.rules_key)
+    by_version: dict[int, dict[tuple[str, str, str], ladder.Rung]] = {}
+
+    def rungs_of(version: int) -> dict[tuple[str, str, str], ladder.Rung]:
+        if version not in by_version:
+            calendar = current if version == current.version else calendar_of(version)
+            by_version[version] = {
+                rung.key: rung for rung in ladder.ladder(target.watched, today=today, rules=rules, calendar=calendar)
+            }
+        return by_version[version]
+
+    for key, rung in rungs_of(current.version).items():
+        if key not in stored:
+            yield Difference("missing", key, _describe(rung.raised_on, rung.due_on, rung.reply_due_on), "")
+    for key, card in stored.items():
+        seen.add(card.pk)
+        found = _describe(card.raised_on, card.due_on, card.reply_due_on)
+        expected_rung = rungs_of(card.calendar_version).get(key)
+        if expected_rung is None:
+            yield Difference("extra", key, "", found)
+            continue
+        expected = _describe(expected_rung.raised_on, expected_rung.due_on, expected_rung.reply_due_on)
+        if found != expected:
+            yield Difference("altered", key, expected, found)
