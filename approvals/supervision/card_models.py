@@ -3,10 +3,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from approvals.organisation.models import Department
 from approvals.supervision import ladder
@@ -33,7 +36,7 @@ class SupervisionCard(models.Model):
         REFUSAL_WITHOUT_REASONS = ladder.REFUSAL_WITHOUT_REASONS, _("Disagreement without reasons")
 
     class Subject(models.TextChoices):
-        CASE = "case", _("Case")
+        CASE = "case", pgettext_lazy("supervision card subject", "Case")
         STEP = "step", _("Step of a case")
         OPINION = "opinion", _("Review opinion")
         VERIFICATION = "verification", _("Inspection or commitment verification")
@@ -107,6 +110,8 @@ class SupervisionCard(models.Model):
         related_name="+",
     )
     level = models.CharField(_("level"), max_length=8, choices=Level.choices)
+    # 0 red, 1 yellow, 2 reminder: the queue's order, as a column its index can serve
+    severity = models.PositiveSmallIntegerField(_("severity"), default=2)
     trigger = models.CharField(_("trigger"), max_length=32, choices=Trigger.choices)
     raised_on = models.DateField(_("raised on"))
     raised_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
@@ -153,6 +158,15 @@ class SupervisionCard(models.Model):
         ordering = ["-raised_on", "-id"]
         indexes = [
             models.Index(fields=["status", "level", "raised_on"], name="card_queue"),
+            # the supervisor's open cards, most urgent first (the queue's default page)
+            models.Index(
+                "severity",
+                "reply_due_on",
+                models.F("raised_on").desc(),
+                "id",
+                condition=Q(status__in=["awaiting_answer", "answered", "awaiting_rectification", "rectified"]),
+                name="card_open_by_urgency",
+            ),
             models.Index(fields=["department", "status"], name="card_by_department"),
             models.Index(fields=["application"], name="card_by_application"),
         ]
@@ -189,6 +203,11 @@ class SupervisionCard(models.Model):
                 violation_error_message=_("A closed card records who closed it, the accountability and the reasons."),
             ),
             models.CheckConstraint(
+                condition=Q(level="red", severity=0) | Q(level="yellow", severity=1) | Q(level="reminder", severity=2),
+                name="card_severity_follows_level",
+                violation_error_message=_("A card's severity follows its level."),
+            ),
+            models.CheckConstraint(
                 condition=Q(yellow__isnull=True) | ~Q(yellow=F("id")),
                 name="card_yellow_not_itself",
                 violation_error_message=_("A card cannot follow itself."),
@@ -197,6 +216,12 @@ class SupervisionCard(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_level_display()} {self.subject_label}"
+
+    SEVERITY: dict[str, int] = {ladder.RED: 0, ladder.YELLOW: 1, ladder.REMINDER: 2}
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.severity = self.SEVERITY.get(self.level, 2)
+        super().save(*args, **kwargs)
 
     @property
     def is_open(self) -> bool:

@@ -173,6 +173,7 @@ def card_raise(
                     office=target.office,
                     handler_id=target.handler_id,
                     level=rung.level,
+                    severity=SupervisionCard.SEVERITY[rung.level],
                     trigger=rung.trigger,
                     raised_on=rung.raised_on,
                     due_on=rung.due_on,

@@ -96,15 +96,14 @@ def card_queue(request: HttpRequest) -> HttpResponse:
         cards = cards.filter(application__item_version__item__code__iexact=data["item"].strip())
     if data.get("q"):
         cards = cards.filter(subject_label__icontains=data["q"].strip())
-    cards = cards.annotate(
-        severity=Case(
-            When(level=Card.Level.RED, then=Value(0)),
-            When(level=Card.Level.YELLOW, then=Value(1)),
-            default=Value(2),
-            output_field=IntegerField(),
-        ),
-        settled=Case(When(status__in=Card.OPEN_STATUSES, then=Value(0)), default=Value(1), output_field=IntegerField()),
-    ).order_by("settled", "severity", "reply_due_on", "-raised_on", "pk")
+    if state == "open":
+        cards = cards.order_by("severity", "reply_due_on", "-raised_on", "pk")
+    else:
+        cards = cards.annotate(
+            settled=Case(
+                When(status__in=Card.OPEN_STATUSES, then=Value(0)), default=Value(1), output_field=IntegerField()
+            ),
+        ).order_by("settled", "severity", "reply_due_on", "-raised_on", "pk")
     page = Paginator(cards.select_related("department", "application", "handler"), PAGE_SIZE).get_page(
         request.GET.get("page")
     )

@@ -157,6 +157,7 @@ class Command(BaseCommand):
         call_command("seed_demo_policies", stdout=self.stdout._out, stderr=self.stderr._out)
         # Issue 13: ratings of closed cases (a 差评 loop closed by a re-rating), integrity alerts from
         # the cases' own history, and last the warning ladder over everything the demo holds.
+        call_command("seed_demo_history", stdout=self.stdout._out, stderr=self.stderr._out)
         call_command("seed_demo_ratings", stdout=self.stdout._out, stderr=self.stderr._out)
         call_command("seed_demo_integrity", stdout=self.stdout._out, stderr=self.stderr._out)
         call_command("seed_demo_supervision", stdout=self.stdout._out, stderr=self.stderr._out)

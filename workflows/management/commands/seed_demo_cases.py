@@ -129,6 +129,14 @@ class Command(BaseCommand):
                 return task
         raise LookupError(f"no open {node} task for {application.reference}")
 
+    def task_list(self, application: Application, node: str) -> list[str]:
+        """The departments (codes) with an open ``node`` task on ``application``."""
+        return [
+            actions.task_department(task).code
+            for task in actions.open_tasks(application)
+            if task.flow_task.name == node
+        ]
+
     def accept(self, application: Application) -> None:
         desk = user("desk1")
         task = self.task(application, "accept")
