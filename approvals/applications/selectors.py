@@ -17,6 +17,9 @@ from approvals.calendar import selectors as calendar_selectors
 from approvals.models import Application, ClockEvent, Step, SupplementNotice
 from core.models import User
 
+# Events of the bureau's own deliberation, kept from the applicant's timeline.
+INTERNAL_EVENT_ACTIONS = ("extension_requested", "extension_refused")
+
 STEP_PERMISSION = {
     Step.Kind.ACCEPT: permissions.ACCEPT,
     Step.Kind.REVIEW: permissions.REVIEW,

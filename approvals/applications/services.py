@@ -989,6 +989,10 @@ def application_extension_decide(
                 data={"days": request.days, "request": request.pk, "requested_by": request.requested_by_id},
             )
             application_clock_refresh(application)
+            # the decision step is held to the case's deadline: it moves with it
+            Step.objects.filter(application=application, kind=Step.Kind.DECIDE, closed_at__isnull=True).update(
+                due_on=application.deadline, due_provisional=application.deadline_provisional
+            )
             notices.applicant_tell_latest(application, "extended")
         else:
             _event(

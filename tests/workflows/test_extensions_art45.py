@@ -185,3 +185,15 @@ def test_the_heads_page(client, accepted, bureau, head):
     assert ExtensionRequest.objects.get(pk=request.pk).status == "approved"
     assert client.get(reverse("workbench:extensions") + "?state=decided").status_code == 200
     assert client.get(reverse("workbench:application", args=[accepted.pk])).status_code == 200
+
+
+def test_the_applicant_sees_the_granted_extension_not_the_deliberation(client, accepted, bureau, head, owner):
+    request = services.application_extension_request(actor=bureau.decider, application=accepted, days=3, reason="x")
+    client.force_login(owner)
+    page = client.get(reverse("portal:application", args=[accepted.pk]))
+    assert not page.context["events"].filter(action="extension_requested").exists()
+    assert "extension_requests" not in page.context
+    services.application_extension_decide(actor=head, request=request, approve=True)
+    page = client.get(reverse("portal:application", args=[accepted.pk]))
+    assert page.context["events"].filter(action="extended").exists()
+    assert [e.days for e in page.context["extensions"]] == [3]

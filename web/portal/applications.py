@@ -142,6 +142,10 @@ def _detail_context(
     application: Application, *, answer_form: wf_forms.SupplementAnswerForm | None = None
 ) -> dict[str, Any]:
     context = selectors.application_page(application, labels=wf_forms.application_field_labels())
+    # the bureau's internal deliberation on an extension is not the applicant's: they see the
+    # extension once the head of the bureau granted it (and its written notice)
+    context["events"] = context["events"].exclude(action__in=selectors.INTERNAL_EVENT_ACTIONS)
+    context.pop("extension_requests", None)
     open_notice = application.supplements.filter(answered_at__isnull=True).first()
     context["open_notice"] = open_notice
     if open_notice is not None and answer_form is None:
