@@ -468,7 +468,7 @@ def _oracle(
             if _in(rating.rated_on) and wanted(rating.application, rating.department_id):
                 g = groups[key(rating.application, rating.department_id, None, rating.rated_on)]
                 g["ratings"] += 1
-                g["ratings_satisfied"] += rating.level >= 4
+                g["ratings_satisfied"] += rating.level >= 3
                 g["ratings_bad"] += rating.level <= 2
     for group, values in days.items():
         ordered = sorted(values)
