@@ -88,7 +88,7 @@ def _context(card: SupervisionCard) -> dict[str, Any]:
     }
 
 
-def _department_people(card: SupervisionCard) -> list[User]:
+def department_people(card: SupervisionCard) -> list[User]:
     from core.models import User
 
     if card.office:
@@ -126,9 +126,9 @@ def _recipients(card: SupervisionCard, event: str) -> list[User]:
         if card.handler_id is not None and card.handler is not None:
             people[card.handler_id] = card.handler
         if not people:
-            people = {user.pk: user for user in _department_people(card)}
+            people = {user.pk: user for user in department_people(card)}
         return list(people.values())
-    return _department_people(card)
+    return department_people(card)
 
 
 def card_tell(card: SupervisionCard, event: str) -> int:

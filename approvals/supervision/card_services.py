@@ -16,7 +16,7 @@ from typing import Any
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -25,7 +25,6 @@ from approvals import permissions
 from approvals.applications.documents import NoticeDocument, notice_pdf
 from approvals.calendar import clock
 from approvals.models import CardEvent, Department, SupervisionCard
-from approvals.organisation.roles import StaffRole
 from approvals.supervision import ladder
 from approvals.supervision.card_notices import card_tell
 from approvals.supervision.watch import Target
@@ -76,8 +75,6 @@ def cards_visible_to(*, user: User) -> QuerySet[SupervisionCard]:
         offices.append(Card.Office.CREDIT_OFFICE)
     if permissions.user_is_policy_office(user=user):
         offices.append(Card.Office.POLICY_OFFICE)
-    from django.db.models import Q
-
     return base.filter(Q(department_id__in=departments) | Q(office__in=offices))
 
 
@@ -391,19 +388,3 @@ def leaders_of(department: Department | None) -> list[User]:
     if department is None:
         return []
     return list(permissions.department_staff(department=department, perm="approvals.decide_application"))
-
-
-__all__ = [
-    "CardError",
-    "StaffRole",
-    "card_accept",
-    "card_answer",
-    "card_close",
-    "card_escalate",
-    "card_raise",
-    "card_rectified",
-    "cards_visible_to",
-    "leaders_of",
-    "user_answers_for",
-    "user_supervises",
-]

@@ -9,7 +9,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Case, Count, IntegerField, Q, Value, When
+from django.db.models import Case, Count, IntegerField, Value, When
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -219,6 +219,3 @@ def any_open_cards_for(user: User) -> int:
     if permissions.user_is_supervisor(user=user) or permissions.user_is_auditor(user=user):
         return Card.objects.filter(status__in=Card.OPEN_STATUSES).count()
     return card_services.cards_visible_to(user=user).filter(status__in=Card.OPEN_STATUSES).count()
-
-
-__all__ = ["Q", "card_action", "card_page", "card_queue", "any_open_cards_for"]

@@ -10,7 +10,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 
 from approvals.models import CardEvent, SupervisionCard
-from approvals.supervision.card_notices import _department_people
+from approvals.supervision.card_notices import department_people
 from core.models import User
 from workflows.actions import supervision_cards as actions
 
@@ -39,7 +39,7 @@ class Command(BaseCommand):
         self.stdout.write(f"[3/3] a red card rectified and closed: {self.rectify_and_close(supervisor)}")
 
     def _answerer(self, card: SupervisionCard) -> User | None:
-        people = sorted(_department_people(card), key=lambda user: user.username)
+        people = sorted(department_people(card), key=lambda user: user.username)
         return people[0] if people else None
 
     def answer_and_accept(self, supervisor: User) -> str:
