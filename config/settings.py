@@ -49,6 +49,9 @@ INSTALLED_APPS = [
     "django_filters",
     "viewflow",
     "viewflow.workflow",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     # django-csp: only for its system checks (a policy in the pre-4.0 format is an error).
     "csp",
 ]
@@ -415,3 +418,31 @@ INTEGRITY_OFFICE_START = _office_time("INTEGRITY_OFFICE_START", "08:30")
 INTEGRITY_OFFICE_END = _office_time("INTEGRITY_OFFICE_END", "17:30")
 if not INTEGRITY_OFFICE_START < INTEGRITY_OFFICE_END:
     raise ImproperlyConfigured("INTEGRITY_OFFICE_END must be later than INTEGRITY_OFFICE_START.")
+
+
+# --- the REST API (issue 14): /api/v1/ ------------------------------------------------------------
+# Every refusal in one shape (web.api.errors), every list by cursor (web.api.pagination), JSON only.
+# Authentication and permissions are set per endpoint; the defaults refuse.
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "web.api.errors.exception_handler",
+    "DEFAULT_PAGINATION_CLASS": "web.api.pagination.Cursor",
+    "PAGE_SIZE": 50,
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser", "rest_framework.parsers.MultiPartParser"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "ReformFlow API",
+    "DESCRIPTION": "Applications, queues, credit and policies of the approval service bureau.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # Swagger UI from our own static files (drf-spectacular-sidecar), no CDN
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+}

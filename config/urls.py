@@ -17,6 +17,7 @@ urlpatterns = [
     path("credit-office/", include("web.credit_office.urls")),
     path("policy-office/", include("web.policy_office.urls")),
     path("audit/", include("web.audit.urls")),
+    path("api/v1/", include("web.api.v1.urls")),
     path("admin/", admin.site.urls),
     # viewflow's frontend for staff (process lists, details, charts), narrowed per department.
     path("staff/", staff_site().urls),
