@@ -32,8 +32,11 @@ from approvals.supervision.models import (
     InspectorConflict,
     RectificationOrder,
 )
+from approvals.supervision.rollup_models import EfficiencyCell, EfficiencyMonth
 
 __all__ = [
+    "EfficiencyCell",
+    "EfficiencyMonth",
     "CardEvent",
     "ExtensionRequest",
     "SupervisionCard",

@@ -33,3 +33,13 @@ def integrity_scan() -> int | None:
 
     result: int | None = job_run("approvals.integrity_scan", integrity_scan_recent)
     return result
+
+
+@shared_task(name="approvals.efficiency_rollup", ignore_result=True)
+def efficiency_rollup() -> int | None:
+    """Roll up the efficiency dashboard's complete months that have no roll yet (usually none, or
+    last month once it is past the lag); a second run finds nothing to do."""
+    from approvals.supervision.rollup import efficiency_rollup_pending
+
+    result: int | None = job_run("approvals.efficiency_rollup", efficiency_rollup_pending)
+    return result

@@ -322,6 +322,7 @@ JOB_PERIODS: dict[str, float] = {
         ("credit.ledger_checkpoint", 600.0),
         ("workflows.supervision_sweep", 600.0),
         ("approvals.integrity_scan", 3600.0),
+        ("approvals.efficiency_rollup", 3600.0),
     )
 }
 CELERY_BEAT_SCHEDULE = {name: {"task": name, "schedule": period} for name, period in JOB_PERIODS.items()}
@@ -356,6 +357,10 @@ SUPERVISION_RECTIFY_DAYS = env_int("SUPERVISION_RECTIFY_DAYS", 5, minimum=1)
 # How far back a sweep looks at deadlines already met or missed and done (an outage of the beat
 # shorter than this loses no card); ``manage.py supervision_sweep --full`` looks at everything.
 SUPERVISION_SWEEP_LOOKBACK_DAYS = env_int("SUPERVISION_SWEEP_LOOKBACK_DAYS", 7, minimum=1)
+# The efficiency dashboard reads complete months from its monthly roll-up (approvals.supervision
+# .rollup), rolled this many days after a month ends (a transition begun before the month's last
+# midnight has committed by then); until then, and for the current month, it reads the cases.
+SUPERVISION_ROLLUP_LAG_DAYS = env_int("SUPERVISION_ROLLUP_LAG_DAYS", 2, minimum=1)
 SUPERVISION_LADDER: dict[str, dict[str, int]] = {
     "default": {
         "approaching_days": SUPERVISION_APPROACHING_DAYS,

@@ -25,6 +25,7 @@ from approvals.applications import fast_track
 from approvals.calendar import clock, cycle
 from approvals.calendar import selectors as calendar_selectors
 from approvals.models import Application, ClockEvent, SupplementNotice
+from approvals.supervision import rollup
 from core.models import AuditEvent
 
 FACT_FIELDS = (
@@ -86,6 +87,7 @@ def application_close_facts_store(
     if facts is None:
         return None
     Application.objects.filter(pk=application.pk).update(**facts)
+    rollup.efficiency_month_touched(facts["closed_on"])
     for name, value in facts.items():
         setattr(application, name, value)
     return facts
@@ -162,4 +164,6 @@ def _store_many(applications: Iterable[Application], calendar: clock.WorkingCale
             setattr(application, name, value)
         changed.append(application)
     Application.objects.bulk_update(changed, list(FACT_FIELDS))
+    for month in {application.closed_on.replace(day=1) for application in changed if application.closed_on}:
+        rollup.efficiency_month_touched(month)
     return len(changed)

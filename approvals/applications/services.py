@@ -41,6 +41,7 @@ from approvals.models import (
     Step,
     SupplementNotice,
 )
+from approvals.supervision import rollup
 from core import dates
 from core.actors import real_actor
 from core.exceptions import DomainError
@@ -630,6 +631,8 @@ def application_deem_accepted(*, application: Application) -> Application:
             deemed_accepted=True,
         )
         _clock(application, ClockEvent.Kind.ACCEPTED, actor=None, on=accepted_on, deemed=True)
+        # accepted on the day it was received complete: in a rolled-up month, if the timer ran late
+        rollup.efficiency_month_touched(accepted_on)
         application_clock_refresh(application)
         notices.applicant_tell_latest(application, "deemed_accepted")
     return application

@@ -8,9 +8,10 @@ the period, the deemed consents, the steps handled, the cases open and overdue n
 per grouping (and one for the total), so a page costs a constant number of queries whatever the
 size of the bureau. Closed cases are read through their close facts (``Application.closed_on``,
 ``working_days_taken`` …, stored by ``approvals.applications.close_facts``), never by replaying
-clocks. Medians and 90th percentiles use ``percentile_cont`` on PostgreSQL; on SQLite (the
-embedded demo) one query per source reads the working days of the period, ordered, and the same
-interpolation runs in Python (``percentile_cont``).
+clocks. Complete months are read from their monthly roll-up (``approvals.supervision.rollup``:
+the same figures per department × item × person × working days), the others from the cases; the
+median and 90th percentile are read off the working days' counts with PostgreSQL's
+``percentile_cont`` interpolation (``weighted_percentile``), on every database.
 
 A new figure (the warning ladder's cards, 好差评 satisfaction) is a ``Source`` for its table, when
 it has a new one, and a ``Figure`` appended to ``FIGURES``: the table, the charts, the drill-down
@@ -27,8 +28,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import connection, models
-from django.db.models import Count, DateField, F, FloatField, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db import models
+from django.db.models import Count, DateField, F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Trunc
 from django.utils import timezone
 from django.utils.functional import Promise
@@ -134,11 +135,21 @@ class Source:
     department: str
     item: str
     application: str = "pk"
+    # read from the monthly roll-up for rolled months (``approvals.supervision.rollup``)
+    rolled: bool = False
+    # the field whose distribution the percentiles read (a cell's ``days``)
+    histogram: str | None = None
 
-    def rows(self, *, scope: Scope, period: Period, today: datetime.date) -> QuerySet[Any]:
+    def rows(
+        self, *, scope: Scope, period: Period, today: datetime.date, months: Sequence[datetime.date] | None = None
+    ) -> QuerySet[Any]:
+        """The rows that count in ``period`` (or only in ``months`` of it, for a dated source)."""
         query = self.model._default_manager.filter(self.condition(today)).order_by()
         if self.date_field is not None:
-            query = query.filter(self.in_range(period.first, period.end))
+            if months is None:
+                query = query.filter(self.in_range(period.first, period.end))
+            else:
+                query = query.filter(self.in_months(months))
         if scope.department_ids is not None:
             query = query.filter(**{f"{self.department}__in": sorted(scope.department_ids)})
         if scope.item_id is not None:
@@ -150,6 +161,19 @@ class Source:
         low: datetime.date = _local_midnight(start) if self.date_is_moment else start
         high: datetime.date = _local_midnight(end) if self.date_is_moment else end
         return Q(**{f"{self.date_field}__gte": low, f"{self.date_field}__lt": high})
+
+    def in_months(self, months: Sequence[datetime.date]) -> Q:
+        """The rows dated in any of ``months``: one range per run of consecutive months."""
+        condition = Q(pk__in=[])
+        runs: list[list[datetime.date]] = []
+        for month in sorted(months):
+            if runs and dates.add_months(runs[-1][-1], 1) == month:
+                runs[-1].append(month)
+            else:
+                runs.append([month])
+        for run in runs:
+            condition |= self.in_range(run[0], dates.add_months(run[-1], 1))
+        return condition
 
     def group_expression(self, grouping: str) -> Any:
         if grouping == MONTH:
@@ -193,6 +217,7 @@ SOURCES: dict[str, Source] = {
         Source(
             key="received",
             model=Application,
+            rolled=True,
             condition=lambda today: ~Q(status=Status.DRAFT),
             date_field="received_on",
             date_is_moment=False,
@@ -203,6 +228,7 @@ SOURCES: dict[str, Source] = {
         Source(
             key="accepted",
             model=Application,
+            rolled=True,
             condition=lambda today: Q(),
             date_field="accepted_on",
             date_is_moment=False,
@@ -213,6 +239,8 @@ SOURCES: dict[str, Source] = {
         Source(
             key="closed",
             model=Application,
+            rolled=True,
+            histogram="working_days_taken",
             condition=lambda today: Q(status__in=DECIDED),
             date_field="closed_on",
             date_is_moment=False,
@@ -240,6 +268,7 @@ SOURCES: dict[str, Source] = {
         Source(
             key="steps",
             model=Step,
+            rolled=True,
             condition=lambda today: Q(closed_at__isnull=False, claimed_by__isnull=False),
             date_field="closed_at",
             date_is_moment=True,
@@ -319,6 +348,8 @@ class Figure:
     denominator: str = ""
     help: Promise | str = ""
     shown: bool = True
+    # the roll-up cell's column holding ``aggregate`` (a figure of a rolled source)
+    measure: str = ""
 
     @property
     def drill_figure(self) -> str:
@@ -326,9 +357,11 @@ class Figure:
 
 
 FIGURES: list[Figure] = [
-    Figure("received", _("Received"), COUNT, "received", lambda: Count("*")),
-    Figure("accepted", _("Accepted"), COUNT, "accepted", lambda: Count("*")),
-    Figure("completed", _("Completed"), COUNT, "closed", lambda: Count("*"), help=_("Approved or refused")),
+    Figure("received", _("Received"), COUNT, "received", lambda: Count("*"), measure="rows"),
+    Figure("accepted", _("Accepted"), COUNT, "accepted", lambda: Count("*"), measure="rows"),
+    Figure(
+        "completed", _("Completed"), COUNT, "closed", lambda: Count("*"), help=_("Approved or refused"), measure="rows"
+    ),
     Figure(
         "on_time_promised",
         _("Within the promised limit"),
@@ -337,6 +370,7 @@ FIGURES: list[Figure] = [
         lambda: Count("pk", filter=Q(on_time_promised=True)),
         cases=Q(on_time_promised=True),
         shown=False,
+        measure="on_time_promised",
     ),
     Figure(
         "on_time_statutory",
@@ -346,6 +380,7 @@ FIGURES: list[Figure] = [
         lambda: Count("pk", filter=Q(on_time_statutory=True)),
         cases=Q(on_time_statutory=True),
         shown=False,
+        measure="on_time_statutory",
     ),
     Figure(
         "on_time_rate",
@@ -381,6 +416,7 @@ FIGURES: list[Figure] = [
         lambda: Count("pk", filter=Q(supplement_requests__gt=0)),
         cases=Q(supplement_requests__gt=0),
         shown=False,
+        measure="supplemented",
     ),
     Figure(
         "supplement_rate",
@@ -397,6 +433,7 @@ FIGURES: list[Figure] = [
         "closed",
         lambda: Sum("suspended_working_days", default=0),
         cases=Q(suspended_working_days__gt=0),
+        measure="suspended_days",
         help=_("Excluded periods of the completed cases (art. 45, supplement requests)"),
     ),
     Figure(
@@ -406,6 +443,7 @@ FIGURES: list[Figure] = [
         "accepted",
         lambda: Count("pk", filter=Q(deemed_accepted=True)),
         cases=Q(deemed_accepted=True),
+        measure="deemed_accepted",
         help=_("Accepted by operation of law: the window did not answer in time (art. 32)"),
     ),
     Figure(
@@ -416,7 +454,7 @@ FIGURES: list[Figure] = [
         lambda: Count("application", distinct=True),
         help=_("A co-review department did not answer in time or disagreed without reasons"),
     ),
-    Figure("steps_handled", _("Steps handled"), COUNT, "steps", lambda: Count("*")),
+    Figure("steps_handled", _("Steps handled"), COUNT, "steps", lambda: Count("*"), measure="rows"),
     Figure(
         "steps_late",
         _("Steps closed late"),
@@ -424,6 +462,7 @@ FIGURES: list[Figure] = [
         "steps",
         lambda: Count("pk", filter=Q(closed_at__date__gt=F("due_on"))),
         cases=Q(closed_at__date__gt=F("due_on")),
+        measure="late",
         help=_("A step past its own due day, even when the case kept its limit"),
     ),
     Figure(
@@ -505,34 +544,6 @@ def figures_by_key(figures: Iterable[Figure] | None = None) -> dict[str, Figure]
 # --- percentiles -----------------------------------------------------------------------------------
 
 
-class PercentileCont(models.Aggregate):
-    """PostgreSQL's ``percentile_cont(f) WITHIN GROUP (ORDER BY expr)`` (linear interpolation)."""
-
-    function = "PERCENTILE_CONT"
-    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
-    output_field = FloatField()
-
-    def __init__(self, expression: str, *, fraction: float, **extra: Any) -> None:
-        if not 0 <= fraction <= 1:
-            raise ValueError("fraction must lie in [0, 1]")
-        super().__init__(expression, fraction=repr(float(fraction)), **extra)
-
-
-def percentile_cont(values: Sequence[float], fraction: float) -> float | None:
-    """``percentile_cont`` of PostgreSQL for sorted ``values``: the value at position
-    ``fraction × (n − 1)``, interpolated linearly between its neighbours; ``None`` when empty."""
-    if not values:
-        return None
-    position = fraction * (len(values) - 1)
-    low = math.floor(position)
-    high = math.ceil(position)
-    return float(values[low] + (values[high] - values[low]) * (position - low))
-
-
-def _native_percentiles() -> bool:
-    return connection.vendor == "postgresql"
-
-
 # --- the table -------------------------------------------------------------------------------------
 
 
@@ -594,14 +605,13 @@ def _source_values(
     period: Period,
     today: datetime.date,
 ) -> dict[Any, dict[str, Value]]:
-    """The figures of one source: per group (``grouping``) or for the total (key ``None`` when
-    ``grouping`` is ``None``). One aggregate query, and on SQLite one more for the percentiles."""
+    """The figures of one source that is not rolled up: per group (``grouping``) or for the total
+    (key ``None`` when ``grouping`` is ``None``). One aggregate query. (Percentiles are figures of a
+    rolled source only: ``_rolled_values``.)"""
     rows = source.rows(scope=scope, period=period, today=today)
     aggregates = {f.key: f.aggregate() for f in figures if f.aggregate is not None}
-    percentiles = [f for f in figures if f.percentile is not None]
-    native = _native_percentiles()
-    if native:
-        aggregates.update({f.key: PercentileCont(f.field, fraction=f.percentile or 0) for f in percentiles})
+    if any(f.percentile is not None for f in figures):
+        raise ValueError(f"percentiles need a rolled source, not {source.key!r}")
     result: dict[Any, dict[str, Value]] = defaultdict(dict)
     if grouping is None:
         if aggregates:
@@ -613,30 +623,123 @@ def _source_values(
         ):
             group = _group_key(values.pop("group"))
             result[group] = dict(values)
-    if percentiles and not native:
-        fields = sorted({f.field for f in percentiles})
-        series: dict[Any, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
-        if grouping is None:
-            listed = rows.values_list(*fields)
-            for values in listed.iterator(chunk_size=5000):
-                for name, number in zip(fields, values, strict=True):
-                    if number is not None:
-                        series[None][name].append(number)
-        else:
-            expression = source.group_expression(grouping)
-            listed = rows.annotate(group=expression).values_list("group", *fields)
-            for group, *values in listed.iterator(chunk_size=5000):
-                for name, number in zip(fields, values, strict=True):
-                    if number is not None:
-                        series[_group_key(group)][name].append(number)
-        for group, by_field in series.items():
-            for figure in percentiles:
-                result[group][figure.key] = percentile_cont(sorted(by_field[figure.field]), figure.percentile or 0)
-    for group_values in result.values():
-        for figure in percentiles:
-            value = group_values.get(figure.key)
-            group_values[figure.key] = None if value is None else round(float(value), 1)  # type: ignore[arg-type]
     return result
+
+
+def weighted_percentile(histogram: dict[int, int], fraction: float) -> float | None:
+    """``percentile_cont`` of the values ``histogram`` counts (value → how many), without expanding
+    them: the same interpolation between the values at the positions around ``fraction × (n − 1)``."""
+    total = sum(histogram.values())
+    if not total:
+        return None
+    position = fraction * (total - 1)
+    low_index, high_index = math.floor(position), math.ceil(position)
+    low = high = None
+    seen = 0
+    for value in sorted(histogram):
+        seen += histogram[value]
+        if low is None and seen > low_index:
+            low = value
+        if seen > high_index:
+            high = value
+            break
+    assert low is not None and high is not None
+    return float(low + (high - low) * (position - low_index))
+
+
+# a cell's column per grouping (the roll-up's own columns)
+_CELL_GROUPS = {DEPARTMENT: "department_id", ITEM: "item_id", PERSON: "person_id", MONTH: "month"}
+
+
+def rolled_months(period: Period) -> set[datetime.date]:
+    """The months of ``period`` read from the roll-up (one query)."""
+    from approvals.models import EfficiencyMonth
+
+    return set(EfficiencyMonth.objects.filter(month__in=period.months).values_list("month", flat=True))
+
+
+def _rolled_values(
+    source: Source,
+    figures: list[Figure],
+    *,
+    grouping: str,
+    scope: Scope,
+    period: Period,
+    today: datetime.date,
+    rolled: set[datetime.date],
+) -> tuple[dict[Any, dict[str, Value]], dict[str, Value]]:
+    """The figures of a rolled source per group and in total: the rolled months from their cells
+    (one query), the others from the rows (one query), merged. Each row falls in one group, so the
+    total is the sum of the groups, and a percentile is read off the merged working-days counts."""
+    from approvals.models import EfficiencyCell
+
+    can_group = source.group_expression(grouping) is not None
+    measures = sorted({f.measure for f in figures if f.measure})
+    percentiles = [f for f in figures if f.percentile is not None]
+    if percentiles and "rows" not in measures:
+        measures.append("rows")
+    by_measure = {f.measure: f for f in dashboard_measure_figures(source)}
+    sums: dict[Any, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    histograms: dict[Any, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+
+    def add(group: Any, days: Any, values: dict[str, Any]) -> None:
+        for measure in measures:
+            sums[group][measure] += int(values[f"m_{measure}"] or 0)
+        if percentiles and days is not None:
+            histograms[group][int(days)] += int(values["m_rows"] or 0)
+
+    none = models.Value(None, output_field=models.IntegerField())
+    live_months = [month for month in period.months if month not in rolled]
+    if live_months:
+        rows = source.rows(scope=scope, period=period, today=today, months=live_months)
+        keys = {
+            "r_group": source.group_expression(grouping) if can_group else none,
+            "r_days": F(source.histogram) if (percentiles and source.histogram) else none,
+        }
+        aggregates = {f"m_{measure}": by_measure[measure].aggregate() for measure in measures}  # type: ignore[misc]
+        for values in rows.annotate(**keys).values(*keys).annotate(**aggregates).order_by():
+            add(_group_key(values["r_group"]), values["r_days"], values)
+    rolled_in = [month for month in period.months if month in rolled]
+    if rolled_in:
+        cells = EfficiencyCell.objects.filter(source=source.key, month__in=rolled_in)
+        if scope.department_ids is not None:
+            cells = cells.filter(department_id__in=sorted(scope.department_ids))
+        if scope.item_id is not None:
+            cells = cells.filter(item_id=scope.item_id)
+        keys = {
+            "r_group": F(_CELL_GROUPS[grouping]) if can_group else none,
+            "r_days": F("days") if percentiles else none,
+        }
+        sums_of = {f"m_{measure}": Sum(measure) for measure in measures}
+        for values in cells.annotate(**keys).values(*keys).annotate(**sums_of).order_by():
+            add(_group_key(values["r_group"]), values["r_days"], values)
+
+    def finish(totals: dict[str, int], histogram: dict[int, int]) -> dict[str, Value]:
+        out: dict[str, Value] = {}
+        for figure in figures:
+            if figure.measure:
+                out[figure.key] = totals.get(figure.measure, 0)
+            elif figure.percentile is not None:
+                value = weighted_percentile(histogram, figure.percentile)
+                out[figure.key] = None if value is None else round(value, 1)
+        return out
+
+    grand: dict[str, int] = defaultdict(int)
+    grand_histogram: dict[int, int] = defaultdict(int)
+    grouped: dict[Any, dict[str, Value]] = {}
+    for group in set(sums) | set(histograms):
+        for measure, value in sums[group].items():
+            grand[measure] += value
+        for days, count in histograms[group].items():
+            grand_histogram[days] += count
+        if can_group and (any(sums[group].values()) or histograms[group]):
+            grouped[group] = finish(sums[group], histograms[group])
+    return grouped, finish(grand, grand_histogram)
+
+
+def dashboard_measure_figures(source: Source) -> list[Figure]:
+    """The figures of ``source`` that a roll-up cell holds (one column each)."""
+    return [f for f in FIGURES if f.source == source.key and f.measure and f.aggregate is not None]
 
 
 def _labels(grouping: str, keys: Iterable[Any]) -> dict[Any, str]:
@@ -698,12 +801,16 @@ def efficiency_table(
     grouping: str,
     today: datetime.date | None = None,
     figures: Sequence[Figure] | None = None,
+    live: bool = False,
 ) -> Table:
     """The figures of ``period`` in ``scope``, one row per group of ``grouping`` and a total row.
 
-    Queries: per source among the figures, one grouped aggregate and one total (plus, on SQLite,
-    one listing per source with percentiles for each), and one for the group names — constant in
-    the size of the data. A group appears when any of its figures has a row."""
+    Queries: one for the rolled-up months of the period; per rolled source (cases received,
+    accepted, closed; steps), one over the cells of the rolled months and one over the rows of the
+    others, the total being the sum of the groups; per other source one grouped aggregate and one
+    total; and one for the group names — constant in the size of the data. ``live`` reads every
+    month from the rows (the roll-up's verification). A group appears when any of its figures has a
+    row."""
     if grouping not in dict(GROUPINGS):
         raise ValueError(f"unknown grouping {grouping!r}")
     today = today or timezone.localdate()
@@ -716,11 +823,20 @@ def efficiency_table(
     grouped: dict[Any, dict[str, Value]] = defaultdict(dict)
     total: dict[str, Value] = {}
     groupable: dict[str, bool] = {}
+    rolled = set() if live else rolled_months(period)
     for key, source_figures in by_source.items():
         source = SOURCES[key]
         can_group = source.group_expression(grouping) is not None
         for figure in source_figures:
             groupable[figure.key] = can_group
+        if source.rolled:
+            groups, source_total = _rolled_values(
+                source, source_figures, grouping=grouping, scope=scope, period=period, today=today, rolled=rolled
+            )
+            for group, values in groups.items():
+                grouped[group].update(values)
+            total.update(source_total)
+            continue
         if can_group:
             for group, values in _source_values(
                 source, source_figures, grouping=grouping, scope=scope, period=period, today=today
