@@ -1,5 +1,15 @@
+import datetime
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
+
+
+def _lenient_due(start: datetime.date, days: int) -> tuple[datetime.date, bool]:
+    from approvals.calendar import clock
+    from approvals.calendar.selectors import calendar_load
+
+    due = clock.due_after(start, days, calendar=calendar_load())
+    return due.on, due.provisional
 
 
 class ApprovalsConfig(AppConfig):
@@ -16,7 +26,7 @@ class ApprovalsConfig(AppConfig):
         from core.audit import register_action_labels
         from core.working_days import working_days_provider_register
 
-        working_days_provider_register(lambda start, days: add_working_days(start, days))
+        working_days_provider_register(lambda start, days: add_working_days(start, days), _lenient_due)
         post_migrate.connect(_sync_role_groups, sender=self)
 
         register_action_labels(

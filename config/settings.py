@@ -374,6 +374,7 @@ SUPERVISION_LADDER: dict[str, dict[str, int]] = {
     "verification": {"approaching_days": env_int("SUPERVISION_VERIFICATION_APPROACHING_DAYS", 5, minimum=0)},
     "rectification": {},
     "credit_request": {},
+    "policy_review": {},
     # 好差评: a callback is due within one working day, so no reminder before; the answer to its
     # yellow card is due the next working day
     "rating_callback": {"approaching_days": 0, "reply_days": 1},
@@ -390,6 +391,9 @@ CREDIT_LEDGER_HASH_ALGORITHM = (env_str("CREDIT_LEDGER_HASH_ALGORITHM", "sha256"
 if CREDIT_LEDGER_HASH_ALGORITHM not in {"sha256", "sm3"}:
     raise ImproperlyConfigured(f"CREDIT_LEDGER_HASH_ALGORITHM={CREDIT_LEDGER_HASH_ALGORITHM!r} is not sha256 or sm3.")
 CREDIT_REQUEST_DECISION_WORKING_DAYS = env_int("CREDIT_REQUEST_DECISION_WORKING_DAYS", 5, minimum=1)
+# The policy office decides an eligible policy application within this many working days (a
+# deadline on the warning ladder: reminder, yellow and red card addressed to the policy office).
+POLICY_REVIEW_WORKING_DAYS = env_int("POLICY_REVIEW_WORKING_DAYS", 10, minimum=1)
 # Largest material file an applicant may upload (PDF, PNG or JPEG, recognised by content).
 MATERIAL_MAX_BYTES = env_int("MATERIAL_MAX_BYTES", 20 * 1024 * 1024, minimum=1024)
 

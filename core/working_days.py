@@ -13,14 +13,28 @@ import datetime
 from collections.abc import Callable
 
 WorkingDaysAdder = Callable[[datetime.date, int], datetime.date]
+# (start, days) → (the day, whether it rests on weekdays only for a year the calendar lacks)
+LenientAdder = Callable[[datetime.date, int], tuple[datetime.date, bool]]
 
 _provider: WorkingDaysAdder | None = None
+_lenient: LenientAdder | None = None
 
 
-def working_days_provider_register(adder: WorkingDaysAdder) -> None:
-    """Install the calendar that ``add_working_days`` counts on (approvals does, in ``ready()``)."""
-    global _provider
+def working_days_provider_register(adder: WorkingDaysAdder, lenient: LenientAdder | None = None) -> None:
+    """Install the calendar that ``add_working_days`` and ``due_after`` count on (approvals does, in
+    ``ready()``)."""
+    global _provider, _lenient
     _provider = adder
+    _lenient = lenient
+
+
+def due_after(start: datetime.date, days: int) -> tuple[datetime.date, bool]:
+    """A deadline ``days`` working days after ``start`` that never fails: in a year the calendar
+    does not cover yet, weekdays count, and the second value says the day is provisional (to be
+    recomputed once the year is entered, as every provisional deadline is)."""
+    if _lenient is None:
+        raise RuntimeError("no working-day calendar is registered (is the approvals app installed?)")
+    return _lenient(start, days)
 
 
 def add_working_days(start: datetime.date, days: int) -> datetime.date:

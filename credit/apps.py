@@ -34,6 +34,8 @@ class CreditConfig(AppConfig):
                 "credit.manual_approved": _("Manual credit entry approved"),
                 "credit.manual_rejected": _("Manual credit entry rejected"),
                 "credit.objection_submitted": _("Objection submitted"),
+                "credit.request_due_recomputed": _("Decision deadline recomputed on the entered calendar"),
+                "credit.policy_review_due_recomputed": _("Review deadline recomputed on the entered calendar"),
                 "credit.objection_granted": _("Objection granted"),
                 "credit.objection_refused": _("Objection refused"),
                 "credit.repair_submitted": _("Credit repair requested"),

@@ -48,7 +48,9 @@ from core.exceptions import DomainError
 from core.models import User
 from core.uploads import CheckedUpload, upload_check, upload_store_name
 from credit.enterprises import selectors as credit_selectors
+from credit.ledger import services as credit_services
 from credit.models import Enterprise
+from credit.policies import services as policy_services
 
 Status = Application.Status
 
@@ -220,7 +222,8 @@ def _clock(
 
 def deadlines_recompute_provisional() -> int:
     """Recompute every application whose promised or statutory deadline was provisional, and every
-    open step whose due date was (after a calendar year is entered). The statutory deadline lies
+    open step whose due date was, and the credit office's and the policy office's provisional
+    decision deadlines (after a calendar year is entered). The statutory deadline lies
     later and so reaches into an uncovered year more often than the promised one. Returns how many
     were recomputed."""
     calendar = calendar_selectors.calendar_load()
@@ -240,6 +243,8 @@ def deadlines_recompute_provisional() -> int:
             Step.objects.filter(pk=step.pk).update(due_on=due.on, due_provisional=due.provisional)
             _timeout_reschedule(step_task_id=step.task_id, due_on=due.on)
             count += 1
+    count += credit_services.credit_request_dues_recompute()
+    count += policy_services.policy_review_dues_recompute()
     return count
 
 

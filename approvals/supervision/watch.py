@@ -1,7 +1,8 @@
 """The deadlines under supervision, read from the stored facts as ``ladder.Watched`` values: cases
 (the promised and the statutory limit, from their clock events), the window's and the
 departments' steps, refusals without reasons, inspections and commitment verifications,
-rectification reports, and the credit office's objection and repair decisions.
+rectification reports, the credit office's objection and repair decisions, and the policy
+office's decisions on eligible policy applications.
 
 Each source reads in a constant number of queries per batch of subjects (never one per subject),
 for the sweep (``only_open=True``: subjects still open at the start of ``today``, or closed during
@@ -502,6 +503,33 @@ def credit_requests(*, today: datetime.date, only_open: bool, calendar: clock.Wo
     )
 
 
+def policy_reviews(*, today: datetime.date, only_open: bool, calendar: clock.WorkingCalendar) -> Iterator[Target]:
+    """The policy office's decision on an eligible policy application, due ``review_due_on``."""
+    from credit.policies.models import ApplicationStatus, PolicyApplication
+
+    rows = (
+        PolicyApplication.objects.filter(review_due_on__isnull=False)
+        .select_related("enterprise", "policy")
+        .order_by("pk")
+    )
+    if only_open:
+        rows = rows.filter(
+            (Q(status=ApplicationStatus.PENDING_REVIEW) & Q(review_due_on__lte=today + datetime.timedelta(days=31)))
+            | Q(decided_at__gte=_since(today))
+            | _carded(Subject.POLICY_REVIEW)
+        )
+    return _fixed(
+        subject_type=Subject.POLICY_REVIEW,
+        rules_key="policy_review",
+        rows=rows,
+        opened=lambda r: r.submitted_at,
+        closed=lambda r: r.decided_at,
+        due=lambda r: r.review_due_on,
+        label=lambda r: f"{r.policy.code} · {r.enterprise.name}"[:80],
+        office=lambda r: SupervisionCard.Office.POLICY_OFFICE,
+    )
+
+
 def rating_loops(*, today: datetime.date, only_open: bool, calendar: clock.WorkingCalendar) -> Iterator[Target]:
     """好差评: the department calls the applicant back within 1 working day of a bad rating, and
     rectifies and replies within 15 (``approvals.ratings``); both deadlines on the ladder."""
@@ -551,7 +579,7 @@ class _Rows(list):  # type: ignore[type-arg]
         return iter(self)
 
 
-SOURCES = (cases, steps, opinions, inspections, rectifications, credit_requests, rating_loops)
+SOURCES = (cases, steps, opinions, inspections, rectifications, credit_requests, policy_reviews, rating_loops)
 
 
 def targets(*, today: datetime.date, only_open: bool, calendar: clock.WorkingCalendar) -> Iterator[Target]:

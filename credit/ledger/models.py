@@ -320,6 +320,8 @@ class CreditRequest(models.Model):
     )
     submitted_at = models.DateTimeField(_("submitted at"), auto_now_add=True)
     due_on = models.DateField(_("decision due on"))
+    # counted on weekdays only for a year the calendar does not cover yet (recomputed once entered)
+    due_provisional = models.BooleanField(_("due date is provisional"), default=False)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("decided by"),

@@ -483,6 +483,9 @@ def credit_request_submit(
     with transaction.atomic():
         if CreditRequest.objects.filter(entry=entry, kind=kind, status=RequestStatus.PENDING).exists():
             raise LedgerError("request_open", _("There is already an open request of this type for this entry."))
+        due_on, due_provisional = working_days.due_after(
+            timezone.localdate(), settings.CREDIT_REQUEST_DECISION_WORKING_DAYS
+        )
         try:
             with transaction.atomic():
                 request = CreditRequest.objects.create(
@@ -493,9 +496,8 @@ def credit_request_submit(
                     evidence=evidence,
                     commitment=commitment,
                     submitted_by=actor,
-                    due_on=working_days.add_working_days(
-                        timezone.localdate(), settings.CREDIT_REQUEST_DECISION_WORKING_DAYS
-                    ),
+                    due_on=due_on,
+                    due_provisional=due_provisional,
                 )
         except IntegrityError:
             raise LedgerError(
@@ -799,3 +801,25 @@ def credit_grade_current(*, enterprise: Enterprise, as_of: datetime.datetime | N
     return GradeSummary(
         moment, stored.grade, stored.score, stored.rule_version, False, stored.pk, tuple(stored.contributing)
     )
+
+
+def credit_request_dues_recompute() -> int:
+    """Recompute the decision deadline of every pending request whose deadline was provisional (a
+    calendar year has been entered since). Returns how many changed."""
+    changed = 0
+    with transaction.atomic():
+        for request in CreditRequest.objects.select_for_update().filter(
+            status=RequestStatus.PENDING, due_provisional=True
+        ):
+            submitted_on = timezone.localtime(request.submitted_at).date()
+            due_on, provisional = working_days.due_after(submitted_on, settings.CREDIT_REQUEST_DECISION_WORKING_DAYS)
+            if (due_on, provisional) != (request.due_on, request.due_provisional):
+                CreditRequest.objects.filter(pk=request.pk).update(due_on=due_on, due_provisional=provisional)
+                audit_event_record(
+                    actor=None,
+                    action="credit.request_due_recomputed",
+                    obj=request,
+                    data={"from": request.due_on.isoformat(), "to": due_on.isoformat(), "provisional": provisional},
+                )
+                changed += 1
+    return changed

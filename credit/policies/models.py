@@ -371,6 +371,10 @@ class PolicyApplication(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
+    # the day the policy office must have decided an eligible application by (working days after
+    # submission, POLICY_REVIEW_WORKING_DAYS): a deadline on the warning ladder
+    review_due_on = models.DateField(_("review due on"), null=True, blank=True)
+    review_due_provisional = models.BooleanField(_("review due date is provisional"), default=False)
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -25,11 +25,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Max
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core import working_days
 from core.actors import real_actor
 from core.exceptions import DomainError
 from core.models import User
@@ -889,12 +891,22 @@ def policy_application_submit(
         )
         status = ApplicationStatus.PENDING_REVIEW if decision.eligible else ApplicationStatus.INELIGIBLE
         decided_at = None if decision.eligible else now
+        review_due_on, provisional = (
+            working_days.due_after(timezone.localdate(), settings.POLICY_REVIEW_WORKING_DAYS)
+            if decision.eligible
+            else (None, False)
+        )
         updated = PolicyApplication.objects.filter(pk=application.pk, status=ApplicationStatus.SUBMITTED).update(
-            status=status, eligibility=decision, decided_at=decided_at
+            status=status,
+            eligibility=decision,
+            decided_at=decided_at,
+            review_due_on=review_due_on,
+            review_due_provisional=provisional,
         )
         if updated != 1:
             raise IntegrityError("policy application changed while being submitted")
         application.status, application.eligibility, application.decided_at = status, decision, decided_at
+        application.review_due_on, application.review_due_provisional = review_due_on, provisional
         audit_event_record(
             actor=actor,
             action="credit.policy_application_submitted",
@@ -1108,3 +1120,31 @@ def disbursement_record(
         )
         notices.disbursement_tell(disbursement, remaining=locked.amount - locked.disbursed_total - value)
     return disbursement
+
+
+def policy_review_dues_recompute() -> int:
+    """Recompute the review deadline of every application awaiting review whose deadline was
+    provisional (a calendar year has been entered since). Returns how many changed."""
+    changed = 0
+    with transaction.atomic():
+        for application in PolicyApplication.objects.select_for_update().filter(
+            status=ApplicationStatus.PENDING_REVIEW, review_due_provisional=True
+        ):
+            submitted_on = timezone.localtime(application.submitted_at).date()
+            due_on, provisional = working_days.due_after(submitted_on, settings.POLICY_REVIEW_WORKING_DAYS)
+            if (due_on, provisional) != (application.review_due_on, application.review_due_provisional):
+                PolicyApplication.objects.filter(pk=application.pk).update(
+                    review_due_on=due_on, review_due_provisional=provisional
+                )
+                audit_event_record(
+                    actor=None,
+                    action="credit.policy_review_due_recomputed",
+                    obj=application,
+                    data={
+                        "from": application.review_due_on.isoformat() if application.review_due_on else None,
+                        "to": due_on.isoformat(),
+                        "provisional": provisional,
+                    },
+                )
+                changed += 1
+    return changed

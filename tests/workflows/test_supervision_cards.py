@@ -329,3 +329,65 @@ def test_the_callback_of_a_bad_rating_runs_on_the_ladder(bureau, owner, enterpri
     assert (yellow.raised_on, yellow.reply_due_on) == (D(2026, 10, 9), D(2026, 10, 10))
     assert yellow.department_id == application.item_version.lead_department_id
     assert list(supervision_replay(today=D(2026, 10, 9))) == []
+
+
+def _policy_application(owner, enterprise, day: datetime.date):  # type: ignore[no-untyped-def]
+    from credit.policies import services as policy_services
+    from tests.credit.test_policy_services import make_policy
+
+    policy = make_policy()
+    with time_machine.travel(at(day, 10), tick=False):
+        return policy_services.policy_application_submit(
+            actor=owner, enterprise=enterprise, policy=policy, requested_amount="100000"
+        )
+
+
+def test_the_policy_offices_review_runs_on_the_ladder(bureau, owner, enterprise):
+    # given an eligible policy application submitted Mon 14 Sep 2026: the policy office decides
+    # within 10 working days — 15–18, Sun 20 (make-up), 21–24 Sep, then Mon 28 (25 is a holiday)
+    application = _policy_application(owner, enterprise, D(2026, 9, 14))
+    assert application.status == "pending_review"
+    assert (application.review_due_on, application.review_due_provisional) == (D(2026, 9, 28), False)
+    # two working days left on Wed 23 Sep (24 and 28): a reminder; undecided by the end of the 28th: yellow
+    sweep(D(2026, 9, 22))
+    assert card_set() == set()
+    sweep(D(2026, 9, 23))
+    assert card_set() == {("policy_review", "reminder", "approaching", D(2026, 9, 23), None)}
+    sweep(D(2026, 9, 29))
+    yellow = SupervisionCard.objects.get(subject_type="policy_review", level="yellow")
+    # addressed to the policy office, not to a department
+    assert (yellow.office, yellow.department_id, yellow.application_id) == ("policy_office", None, None)
+    assert yellow.raised_on == D(2026, 9, 29)
+    assert list(supervision_replay(today=D(2026, 9, 29))) == []
+
+
+def test_a_policy_review_decided_in_time_raises_nothing(bureau, owner, enterprise):
+    from credit.policies import services as policy_services
+
+    application = _policy_application(owner, enterprise, D(2026, 9, 14))
+    office = factories.staff_with_role("policy_office")
+    with time_machine.travel(at(D(2026, 9, 21), 11), tick=False):
+        policy_services.policy_application_refuse(actor=office, application=application, reason="预算已用完")
+    for day in (D(2026, 9, 24), D(2026, 9, 29), D(2026, 10, 12)):
+        sweep(day)
+    assert not SupervisionCard.objects.filter(subject_type="policy_review").exists()
+
+
+def test_a_review_deadline_in_an_uncovered_year_is_provisional_then_recomputed(db, owner, enterprise):
+    from approvals.calendar import services as calendar_services
+    from approvals.models import CalendarYear
+
+    # given a calendar of 2026 only (weekdays, no holidays entered) and a submission on Mon 28 Dec
+    # 2026: in 2027, not in the calendar yet, weekdays count
+    calendar_services.calendar_year_publish(actor=None, year=2026, days=[], source=CalendarYear.Source.MANUAL)
+    application = _policy_application(owner, enterprise, D(2026, 12, 28))
+    assert application.review_due_provisional is True
+    assert application.review_due_on == D(2027, 1, 11)  # 29–31 Dec, then 7 weekdays of January
+    # when 2027 is entered with its New Year holiday on Fri 1 Jan
+    with time_machine.travel(at(D(2026, 12, 29), 10), tick=False):
+        calendar_services.calendar_year_publish(
+            actor=None, year=2027, days=[(D(2027, 1, 1), "holiday", "元旦")], source=CalendarYear.Source.MANUAL
+        )
+    # then the deadline is recomputed on it and is final
+    application.refresh_from_db()
+    assert (application.review_due_on, application.review_due_provisional) == (D(2027, 1, 12), False)
