@@ -140,17 +140,28 @@ def test_decision_deadline_counts_the_bureaus_working_days(owner, enterprise):
     assert later.due_on == datetime.date(2026, 10, 14)
 
 
-def test_a_deadline_in_a_year_the_calendar_does_not_cover_is_refused(client, owner, enterprise):
+def test_a_deadline_in_a_year_the_calendar_does_not_cover_is_provisional_then_recomputed(client, owner, enterprise):
+    from approvals.calendar import services as calendar_services
+    from approvals.models import CalendarYear
+
+    # given the calendar covers 2027 but not 2028, and an objection on Tue 28 Dec 2027
     with time_machine.travel(datetime.datetime(2027, 12, 28, 10, tzinfo=datetime.UTC), tick=False):
         original = append(enterprise, "admin_penalty", days_ago=5)
-        with pytest.raises(DomainError) as caught:
-            ledger_services.credit_request_submit(
-                actor=owner, enterprise=enterprise, entry=original, kind="objection", statement="s", evidence="e"
-            )
-        assert caught.value.code == "calendar_not_published"
-        assert not CreditRequest.objects.exists()
         client.force_login(owner)
         response = _submit(client, enterprise, original, "objection")
-    assert response.status_code == 400
-    assert "2028" in response.content.decode()
-    assert not CreditRequest.objects.exists() and not Process.objects.exists()
+        # then the enterprise is not refused for the bureau's missing calendar: weekdays count in
+        # 2028 (29, 30, 31 Dec, Mon 3 and Tue 4 Jan) and the deadline says it is provisional
+        assert response.status_code == 302
+        request = CreditRequest.objects.get()
+        assert (request.due_on, request.due_provisional) == (datetime.date(2028, 1, 4), True)
+        assert Process.objects.filter(flow_class=ObjectionFlow).count() == 1
+        # when 2028 is entered with New Year's Day moved to Mon 3 Jan
+        calendar_services.calendar_year_publish(
+            actor=None,
+            year=2028,
+            days=[(datetime.date(2028, 1, 3), "holiday", "元旦")],
+            source=CalendarYear.Source.MANUAL,
+        )
+    # then the deadline is recomputed on it, final
+    request.refresh_from_db()
+    assert (request.due_on, request.due_provisional) == (datetime.date(2028, 1, 5), False)
