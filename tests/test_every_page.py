@@ -89,6 +89,7 @@ SKIPPED_ROUTES: dict[str, str] = {
     "workbench/campaigns/<slug:code>/recusals/<int:pk>/remove/": "the demo campaign records no recusal",
     "files/inspections/<int:pk>/": "no demo inspection carries an attachment",
     "credit-office/proposals/<int:pk>/<str:decision>/": "the demo proposes no manual ledger entry",
+    "portal/tokens/<int:pk>/revoke/": "the demo makes no personal access token (and the page takes POST only)",
     **{
         f"admin/{model}/<path:object_id>/{page}": _NO_DEMO_ROW
         for model in (
