@@ -306,6 +306,7 @@ def _is_staff(kind: str) -> bool:
 # users with is_staff (see ADMIN_FOR_EVERYONE).
 AUDIENCES: tuple[tuple[str, Callable[[str], bool]], ...] = (
     ("portal/", lambda kind: kind.startswith("enterprise:")),
+    ("api/v1/enterprise/", lambda kind: kind.startswith("enterprise:")),
     ("files/", lambda kind: kind != "anonymous"),
     ("audit/", lambda kind: kind == "staff:auditor"),
     ("credit-office/", lambda kind: kind == "staff:credit_office"),

@@ -16,6 +16,7 @@ from rest_framework.test import APIClient
 from core.api import services as token_services
 from core.models import User
 from tests import factories
+from tests.approvals.test_campaigns import anchor_file, setting, verified  # noqa: F401  (campaign fixtures)
 from tests.workflows.conftest import make_item
 
 

@@ -12,15 +12,7 @@ from approvals.catalogue import services as catalogue
 from approvals.models import ApprovalItemVersion, InspectionTask
 from approvals.supervision import campaigns as campaign_services
 from core.models import User
-from tests.approvals.test_campaigns import (  # noqa: F401  (fixtures)
-    SEED,
-    anchor_file,
-    certify,
-    new_campaign,
-    record,
-    setting,
-    verified,
-)
+from tests.approvals.test_campaigns import SEED, certify, new_campaign, record
 from tests.workflows.conftest import make_item
 
 pytestmark = pytest.mark.django_db

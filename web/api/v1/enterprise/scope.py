@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
+from rest_framework.views import APIView
 
 from approvals.models import Application
 from core.api.models import AccessToken
@@ -32,7 +33,7 @@ class IsEnterpriseUser(BasePermission):
         return bool(user and user.is_authenticated and getattr(user, "is_enterprise_user", False))
 
 
-class EnterpriseView:
+class EnterpriseView(APIView):
     authentication_classes = AUTHENTICATION
     permission_classes = [IsEnterpriseUser, TokenScopePermits]
     throttle_classes = THROTTLES
