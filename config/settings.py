@@ -455,3 +455,28 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
 }
+
+# --- the API's public and enterprise resources (issue 14): personal access tokens, throttles ----
+# A personal access token lives at most API_TOKEN_MAX_DAYS days (its owner picks the day). Each
+# token has its own request budget (web.api.tokens.TokenRateThrottle), anonymous callers of the
+# public resources share one per address; rates are DRF's "<n>/<second|minute|hour|day>".
+API_TOKEN_MAX_DAYS = env_int("API_TOKEN_MAX_DAYS", 365, minimum=1)
+# How long a submission with an Idempotency-Key may run before a retry may take the key over
+# (the first request is then presumed dead: a crashed worker never finishes its record).
+API_IDEMPOTENCY_LEASE_SECONDS = env_int("API_IDEMPOTENCY_LEASE_SECONDS", 120, minimum=5)
+_API_THROTTLE_RATES: dict[str, Any] = {
+    "api_token": env_str("API_TOKEN_RATE", "1000/hour"),
+    "api_anon": env_str("API_ANON_RATE", "600/hour"),
+}
+for _name, _rate in _API_THROTTLE_RATES.items():
+    _count, _slash, _period = str(_rate).partition("/")
+    if not (_count.isdigit() and _slash and _period[:1] in {"s", "m", "h", "d"}):
+        raise ImproperlyConfigured(f"The throttle rate {_rate!r} is not <number>/<second|minute|hour|day>.")
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {**REST_FRAMEWORK.get("DEFAULT_THROTTLE_RATES", {}), **_API_THROTTLE_RATES}
+# Choice sets that share a field name ("status") get a name of their own in the schema.
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
+    **SPECTACULAR_SETTINGS.get("ENUM_NAME_OVERRIDES", {}),
+    "ApplicationStatusEnum": "approvals.applications.models.Application.Status",
+    "CampaignStatusEnum": "approvals.supervision.models.Campaign.Status",
+    "InspectionTaskStatusEnum": "approvals.supervision.models.InspectionTask.Status",
+}

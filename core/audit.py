@@ -13,6 +13,8 @@ from django.utils.translation import gettext_lazy as _
 _LABELS: dict[str, str | Promise] = {
     "auditor.read": _("Read by an auditor"),
     "user.registered": _("Account registered"),
+    "access_token.created": _("API access token made"),
+    "access_token.revoked": _("API access token revoked"),
 }
 
 

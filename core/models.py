@@ -81,4 +81,5 @@ class AuditEvent(AppendOnlyModel):
 
 
 # The outbox's models live in their own module; importing them here registers them with the app.
+from core.api.models import AccessToken, IdempotencyRecord  # noqa: E402, F401
 from core.outbox.models import Delivery, NoticePreference, OutboxMessage, ScheduledJob, SiteMessage  # noqa: E402, F401

@@ -297,6 +297,18 @@ FILLERS: dict[str, Callable[[], Rows]] = {
     "integrity:alert": _rows("approvals.IntegrityAlert"),
     "integrity:dispose": _rows("approvals.IntegrityAlert"),
     "portal:application_rate": _applications,
+    "portal:token_revoke": _rows("core.AccessToken"),
+    "api_v1:public_item": _rows("approvals.ApprovalItem", "code", value="code"),
+    "api_v1:public_certificate": _rows(
+        "approvals.Certificate", "number", value="number", case="application_id", enterprise="enterprise_id"
+    ),
+    "api_v1:public_campaign": _campaigns,
+    "api_v1:public_campaign_sample": _campaigns,
+    "api_v1:enterprise_application": _applications,
+    "api_v1:enterprise_application_materials": _applications,
+    "api_v1:enterprise_application_submit": _applications,
+    "api_v1:enterprise_application_withdraw": _applications,
+    "api_v1:enterprise_supplement_answer": _supplement_notices,
     "workbench:card": _cards,
     "workbench:card_action": _card_actions,
     "card_notice_download": _cards,

@@ -89,6 +89,7 @@ SKIPPED_ROUTES: dict[str, str] = {
     "workbench/campaigns/<slug:code>/recusals/<int:pk>/remove/": "the demo campaign records no recusal",
     "files/inspections/<int:pk>/": "no demo inspection carries an attachment",
     "credit-office/proposals/<int:pk>/<str:decision>/": "the demo proposes no manual ledger entry",
+    "portal/tokens/<int:pk>/revoke/": "the demo makes no personal access token (and the page takes POST only)",
     **{
         f"admin/{model}/<path:object_id>/{page}": _NO_DEMO_ROW
         for model in (
@@ -305,6 +306,7 @@ def _is_staff(kind: str) -> bool:
 # users with is_staff (see ADMIN_FOR_EVERYONE).
 AUDIENCES: tuple[tuple[str, Callable[[str], bool]], ...] = (
     ("portal/", lambda kind: kind.startswith("enterprise:")),
+    ("api/v1/enterprise/", lambda kind: kind.startswith("enterprise:")),
     ("files/", lambda kind: kind != "anonymous"),
     ("audit/", lambda kind: kind == "staff:auditor"),
     ("credit-office/", lambda kind: kind == "staff:credit_office"),

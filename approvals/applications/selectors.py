@@ -14,7 +14,7 @@ from approvals import permissions
 from approvals.applications.fast_track import fast_track_summary
 from approvals.calendar import clock
 from approvals.calendar import selectors as calendar_selectors
-from approvals.models import Application, ClockEvent, Step, SupplementNotice
+from approvals.models import Application, Certificate, ClockEvent, Step, SupplementNotice
 from core.models import User
 
 # Events of the bureau's own deliberation, kept from the applicant's timeline.
@@ -245,3 +245,13 @@ def _clock_periods(
             application.extension_requests.select_related("requested_by", "decided_by").order_by("requested_at", "id")
         ),
     }
+
+
+def certificate_state(certificate: Certificate, *, today: datetime.date | None = None) -> str:
+    """What the public verification says of a certificate: ``revoked``, ``expired`` or ``valid``."""
+    today = today or timezone.localdate()
+    if certificate.status == Certificate.Status.REVOKED:
+        return "revoked"
+    if certificate.valid_until is not None and certificate.valid_until < today:
+        return "expired"
+    return "valid"

@@ -370,6 +370,24 @@ def application_draft_save(
     return application
 
 
+def application_draft_update(*, actor: User, application: Application, form_data: dict[str, Any]) -> Application:
+    """Replace the form data of the actor's own draft (the API's edit; the portal edits through
+    ``application_draft_save`` with the draft's key). A colleague's draft is theirs to edit, as on
+    the portal, where the filing page only finds the user's own drafts.
+
+    Errors: ``not_found``, ``draft_not_yours``, ``application_not_draft``, ``item_not_published``."""
+    _require_member(actor, application)
+    if application.applicant_id != actor.pk:
+        raise ApplicationError("draft_not_yours", _("Only the person who started a draft can edit it."))
+    return application_draft_save(
+        actor=actor,
+        enterprise_id=application.enterprise_id,
+        item_version_id=application.item_version_id,
+        form_data=form_data,
+        idempotency_key=application.idempotency_key,
+    )
+
+
 def material_check(upload: UploadedFile) -> CheckedUpload:
     """Read the whole file and refuse anything that is not what it claims (``core.uploads``).
 

@@ -4,7 +4,7 @@ enterprise and its credit (``credit``), preferential policies and projects (``po
 from django.urls import include, path
 
 from web.accounts import views as accounts_views
-from web.portal import applications, credit, policies, ratings, supervision, views
+from web.portal import applications, credit, policies, ratings, supervision, tokens, views
 
 portal_patterns = [
     path("", views.portal_home, name="home"),
@@ -22,6 +22,8 @@ portal_patterns = [
     path("inspections/", supervision.enterprise_inspections, name="inspections"),
     path("rectifications/<int:pk>/report/", supervision.rectification_report, name="rectification_report"),
     path("applications/<int:pk>/rating/", ratings.application_rate, name="application_rate"),
+    path("tokens/", tokens.token_list, name="tokens"),
+    path("tokens/<int:pk>/revoke/", tokens.token_revoke, name="token_revoke"),
 ]
 
 credit_patterns = [

@@ -61,11 +61,11 @@ def public_detail(request: HttpRequest, code: str) -> HttpResponse:
         for row in page.object_list:
             row["result"] = outcomes.get(row["outcome"]) if row["outcome"] else statuses.get(row["status"])
         context["page"] = page
-        context["tally"] = _tally(campaign)
+        context["tally"] = campaign_tally(campaign)
     return render(request, "public/campaign.html", context)
 
 
-def _tally(campaign: Campaign) -> list[dict[str, Any]]:
+def campaign_tally(campaign: Campaign) -> list[dict[str, Any]]:
     """How many tasks stand at each status or outcome (one query)."""
     rows = (
         InspectionTask.objects.filter(campaign=campaign)

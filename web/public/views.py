@@ -10,9 +10,9 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from approvals.applications import selectors as application_selectors
 from approvals.catalogue import selectors as catalogue_selectors
 from approvals.models import ApprovalItemVersion, Certificate, Department, WrittenNotice
 
@@ -70,15 +70,7 @@ def certificate_verify(request: HttpRequest, code: str | None = None) -> HttpRes
     elif number:
         certificate = Certificate.objects.select_related("issuer").filter(number=number.upper()).first()
         looked_up = True
-    state = None
-    if certificate is not None:
-        today = timezone.localdate()
-        if certificate.status == Certificate.Status.REVOKED:
-            state = "revoked"
-        elif certificate.valid_until is not None and certificate.valid_until < today:
-            state = "expired"
-        else:
-            state = "valid"
+    state = application_selectors.certificate_state(certificate) if certificate is not None else None
     context = {"certificate": certificate, "state": state, "number": number, "looked_up": looked_up}
     return render(request, "public/certificate_verify.html", context, status=200)
 
