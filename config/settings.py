@@ -519,11 +519,9 @@ SSO_CLAIM_USCC = env_str("SSO_CLAIM_USCC", "uscc") or "uscc"
 SSO_CLAIM_NAME = env_str("SSO_CLAIM_NAME", "name") or "name"
 SSO_CLAIM_EMPLOYEE_ID = env_str("SSO_CLAIM_EMPLOYEE_ID", "employee_id") or "employee_id"
 # mozilla-django-oidc's own knobs, fixed: PKCE and a nonce on every request, the ID token kept in
-# the session for the provider's end-session call, the callback by our URL name, failures to the
-# log-in page.
+# the session for the provider's end-session call, the callback by our URL name. (Accounts are
+# never made by the library: web.accounts.oidc hands the claims to approvals.organisation.sso.)
 OIDC_USE_PKCE = True
 OIDC_USE_NONCE = True
 OIDC_STORE_ID_TOKEN = True
 OIDC_AUTHENTICATION_CALLBACK_URL = "oidc_callback"
-LOGIN_REDIRECT_URL_FAILURE = "login"
-OIDC_CREATE_USER = False
