@@ -8,6 +8,8 @@ account, white space and full-width spaces in the claims.
 from __future__ import annotations
 
 import pytest
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 
 from approvals.organisation.sso import SSORefusedError, sso_login_resolve
 from core.models import AuditEvent, ExternalIdentity, User
@@ -132,9 +134,6 @@ def test_a_staff_account_linked_to_an_enterprise_identity_does_not_act_for_it(db
 
 
 def test_employee_id_belongs_to_staff_accounts_only(db) -> None:  # type: ignore[no-untyped-def]
-    from django.core.exceptions import ValidationError
-
-    from django.db import IntegrityError, transaction
 
     with pytest.raises(ValidationError) as invalid:
         factories.UserFactory.build(employee_id="E7").full_clean()
