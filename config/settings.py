@@ -462,7 +462,7 @@ SPECTACULAR_SETTINGS = {
 #   OIDC_OP_ISSUER  the issuer an ID token must name (default: the discovery document's).
 #   OIDC_OP_AUTHORIZATION_ENDPOINT, OIDC_OP_TOKEN_ENDPOINT, OIDC_OP_USER_ENDPOINT,
 #   OIDC_OP_JWKS_ENDPOINT  the endpoints, when the provider publishes no discovery document (then
-#       all four are required); OIDC_OP_LOGOUT_ENDPOINT its end-session endpoint (optional: signing
+#       all four and OIDC_OP_ISSUER are required); OIDC_OP_LOGOUT_ENDPOINT its end-session endpoint (optional: signing
 #       out then also ends the provider's session).
 #   OIDC_RP_SIGN_ALGO  the ID token's signature algorithm, asymmetric only, keys from the JWKS
 #       (default RS256). OIDC_RP_SCOPES (default "openid profile"). OIDC_TIMEOUT seconds (default 10).
@@ -496,6 +496,7 @@ if SSO_ENABLED and not OIDC_OP_DISCOVERY_URL:
     _missing = [
         name
         for name in (
+            "OIDC_OP_ISSUER",
             "OIDC_OP_AUTHORIZATION_ENDPOINT",
             "OIDC_OP_TOKEN_ENDPOINT",
             "OIDC_OP_USER_ENDPOINT",

@@ -77,6 +77,10 @@ def _discovery_document() -> dict[str, Any]:
             raise ProviderUnavailableError(f"discovery document {url}: {exc}") from None
         if not isinstance(document, dict):
             raise ProviderUnavailableError(f"discovery document {url} is not a JSON object")
+        # OpenID Connect Discovery § 4.3: the issuer it names is the URL it was read from, so a
+        # document served elsewhere cannot make us trust another issuer's tokens.
+        if document.get("issuer") != url.removesuffix(DISCOVERY_SUFFIX):
+            raise ProviderUnavailableError(f"discovery document {url} names issuer {document.get('issuer')!r}")
         cache.set(key, document, DISCOVERY_CACHE_SECONDS)
     return cast(dict[str, Any], document)
 

@@ -407,6 +407,56 @@ def test_id_token_must_name_our_client_and_the_issuer(claims, accepted) -> None:
             backend.verify_token(token, nonce="n")
 
 
+def test_explicit_endpoints_work_without_discovery(sso, settings, db) -> None:  # type: ignore[no-untyped-def]
+    settings.OIDC_OP_DISCOVERY_URL = ""
+    settings.OIDC_OP_ISSUER = sso.url
+    settings.OIDC_OP_AUTHORIZATION_ENDPOINT = sso.url + "/authorize/"
+    settings.OIDC_OP_TOKEN_ENDPOINT = sso.url + "/token/"
+    settings.OIDC_OP_USER_ENDPOINT = sso.url + "/userinfo/"
+    settings.OIDC_OP_JWKS_ENDPOINT = sso.url + "/.well-known/jwks.json"
+    factories.EnterpriseFactory(uscc=USCC_A, legal_representative="张伟")
+    client = Client()
+    assert sso_login(client, "rep").status_code == 302
+    assert _signed_in(client) is not None
+
+    # and with another issuer configured than the provider's, the same token is not believed
+    settings.OIDC_OP_ISSUER = "https://another-idp.example.gov.cn"
+    other = Client()
+    response = sso_login(other, "rep")
+    assert response.status_code == 400 and _signed_in(other) is None
+
+
+def test_a_discovery_document_naming_another_issuer_is_not_used(sso, monkeypatch, db) -> None:  # type: ignore[no-untyped-def]
+    # OpenID Connect Discovery § 4.3: the document must name the issuer it was fetched from.
+    from django.core.cache import cache
+
+    cache.clear()
+    real_get = requests.get
+
+    def forged(url, **kwargs):  # type: ignore[no-untyped-def]
+        response = real_get(url, **kwargs)
+        document = {**response.json(), "issuer": "https://another-idp.example.gov.cn"}
+        response._content = json.dumps(document).encode()
+        return response
+
+    monkeypatch.setattr("web.accounts.oidc.requests.get", forged)
+    response = Client().get(reverse("oidc_authenticate"))
+    assert response.status_code == 502 and b'data-code="sso_provider_unavailable"' in response.content
+    cache.clear()
+
+
+def test_provider_down_is_a_clear_502_not_a_500(settings, db) -> None:  # type: ignore[no-untyped-def]
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.SSO_ENABLED = True
+    settings.OIDC_RP_CLIENT_ID = CLIENT_ID
+    settings.OIDC_RP_CLIENT_SECRET = CLIENT_SECRET
+    settings.OIDC_OP_DISCOVERY_URL = "http://127.0.0.1:9/o"  # the discard port: nothing answers
+    response = Client().get(reverse("oidc_authenticate"))
+    assert response.status_code == 502
+
+
 # --- logout, and SSO off ---------------------------------------------------------------------------
 
 
