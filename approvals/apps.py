@@ -38,6 +38,9 @@ class ApprovalsConfig(AppConfig):
                 "delegation.created": _("Delegation recorded"),
                 "delegation.revoked": _("Delegation ended"),
                 "efficiency.close_facts_backfilled": _("Close facts of closed cases filled in"),
+                "account.sso_login": _("Signed in through the provincial identity service"),
+                "account.sso_refused": _("Sign-in through the provincial identity service refused"),
+                "membership.sso_verified": _("Membership confirmed by the provincial identity service"),
             }
         )
         register_action_labels(

@@ -118,6 +118,8 @@ AUTHENTICATION_BACKENDS = [
     # django-axes first: it refuses locked-out (username, IP) pairs before any password check.
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    # Single sign-on (below): answers only the OIDC callback, and only when SSO is configured.
+    "web.accounts.oidc.ProvincialIdentityBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
 PASSWORD_HASHERS = [
@@ -480,3 +482,81 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
     "CampaignStatusEnum": "approvals.supervision.models.Campaign.Status",
     "InspectionTaskStatusEnum": "approvals.supervision.models.InspectionTask.Status",
 }
+
+
+# --- single sign-on through the province's identity service (统一身份认证, issue 14) --------------
+# OpenID Connect, authorisation-code flow with PKCE, through mozilla-django-oidc (web.accounts.oidc).
+# Off unless OIDC_RP_CLIENT_ID is set: then the log-in page shows no SSO button and every
+# /accounts/oidc/ address answers 404. Local passwords keep working either way.
+#   OIDC_RP_CLIENT_ID, OIDC_RP_CLIENT_SECRET  the client registered at the provider (both or neither);
+#       its redirect URI is https://<this site>/accounts/oidc/callback/.
+#   OIDC_OP_DISCOVERY_URL  the provider's /.well-known/openid-configuration (or its issuer URL, to
+#       which that path is added). Read on the first sign-on and cached for an hour, never at start-up,
+#       so the site starts while the provider is down. The endpoints below override what it says.
+#   OIDC_OP_ISSUER  the issuer an ID token must name (default: the discovery document's).
+#   OIDC_OP_AUTHORIZATION_ENDPOINT, OIDC_OP_TOKEN_ENDPOINT, OIDC_OP_USER_ENDPOINT,
+#   OIDC_OP_JWKS_ENDPOINT  the endpoints, when the provider publishes no discovery document (then
+#       all four and OIDC_OP_ISSUER are required); OIDC_OP_LOGOUT_ENDPOINT its end-session endpoint (optional: signing
+#       out then also ends the provider's session).
+#   OIDC_RP_SIGN_ALGO  the ID token's signature algorithm, asymmetric only, keys from the JWKS
+#       (default RS256). OIDC_RP_SCOPES (default "openid profile"). OIDC_TIMEOUT seconds (default 10).
+#   SSO_CLAIM_USCC, SSO_CLAIM_NAME  the claims naming an enterprise's USCC and its legal
+#       representative (default "uscc", "name"); SSO_CLAIM_EMPLOYEE_ID a staff member's employee id
+#       (default "employee_id"). The mapping: approvals.organisation.sso.
+# Every URL must be https, except on a loopback host (a provider on this machine, the tests).
+def _oidc_url(name: str) -> str:
+    value = env_str(name, "") or ""
+    if value:
+        parts = urlsplit(value)
+        loopback = parts.hostname in {"127.0.0.1", "localhost", "::1"}
+        if not parts.hostname or not (parts.scheme == "https" or (parts.scheme == "http" and loopback)):
+            raise ImproperlyConfigured(f"{name}={value!r} is not an https URL (http only on a loopback host).")
+    return value
+
+
+OIDC_RP_CLIENT_ID = env_str("OIDC_RP_CLIENT_ID", "") or ""
+OIDC_RP_CLIENT_SECRET = env_str("OIDC_RP_CLIENT_SECRET", "") or ""
+if bool(OIDC_RP_CLIENT_ID) != bool(OIDC_RP_CLIENT_SECRET):
+    raise ImproperlyConfigured("OIDC_RP_CLIENT_ID and OIDC_RP_CLIENT_SECRET are set together (see README.md).")
+SSO_ENABLED = bool(OIDC_RP_CLIENT_ID)
+OIDC_OP_DISCOVERY_URL = _oidc_url("OIDC_OP_DISCOVERY_URL")
+OIDC_OP_ISSUER = env_str("OIDC_OP_ISSUER", "") or ""
+OIDC_OP_AUTHORIZATION_ENDPOINT = _oidc_url("OIDC_OP_AUTHORIZATION_ENDPOINT")
+OIDC_OP_TOKEN_ENDPOINT = _oidc_url("OIDC_OP_TOKEN_ENDPOINT")
+OIDC_OP_USER_ENDPOINT = _oidc_url("OIDC_OP_USER_ENDPOINT")
+OIDC_OP_JWKS_ENDPOINT = _oidc_url("OIDC_OP_JWKS_ENDPOINT")
+OIDC_OP_LOGOUT_ENDPOINT = _oidc_url("OIDC_OP_LOGOUT_ENDPOINT")
+if SSO_ENABLED and not OIDC_OP_DISCOVERY_URL:
+    _missing = [
+        name
+        for name in (
+            "OIDC_OP_ISSUER",
+            "OIDC_OP_AUTHORIZATION_ENDPOINT",
+            "OIDC_OP_TOKEN_ENDPOINT",
+            "OIDC_OP_USER_ENDPOINT",
+            "OIDC_OP_JWKS_ENDPOINT",
+        )
+        if not globals()[name]
+    ]
+    if _missing:
+        raise ImproperlyConfigured(
+            "Single sign-on needs OIDC_OP_DISCOVERY_URL or every endpoint; missing: " + ", ".join(_missing)
+        )
+OIDC_RP_SIGN_ALGO = (env_str("OIDC_RP_SIGN_ALGO", "RS256") or "RS256").upper()
+if OIDC_RP_SIGN_ALGO not in {"RS256", "RS384", "RS512", "PS256", "ES256", "ES384"}:
+    # HS256 would verify the ID token with the client secret, which the provider's JWKS cannot vouch for.
+    raise ImproperlyConfigured(f"OIDC_RP_SIGN_ALGO={OIDC_RP_SIGN_ALGO!r} is not an asymmetric JWS algorithm.")
+OIDC_RP_SCOPES = env_str("OIDC_RP_SCOPES", "openid profile") or "openid profile"
+if "openid" not in OIDC_RP_SCOPES.split():
+    raise ImproperlyConfigured(f"OIDC_RP_SCOPES={OIDC_RP_SCOPES!r} must include openid.")
+OIDC_TIMEOUT = env_int("OIDC_TIMEOUT", 10, minimum=1)
+SSO_CLAIM_USCC = env_str("SSO_CLAIM_USCC", "uscc") or "uscc"
+SSO_CLAIM_NAME = env_str("SSO_CLAIM_NAME", "name") or "name"
+SSO_CLAIM_EMPLOYEE_ID = env_str("SSO_CLAIM_EMPLOYEE_ID", "employee_id") or "employee_id"
+# mozilla-django-oidc's own knobs, fixed: PKCE and a nonce on every request, the ID token kept in
+# the session for the provider's end-session call, the callback by our URL name. (Accounts are
+# never made by the library: web.accounts.oidc hands the claims to approvals.organisation.sso.)
+OIDC_USE_PKCE = True
+OIDC_USE_NONCE = True
+OIDC_STORE_ID_TOKEN = True
+OIDC_AUTHENTICATION_CALLBACK_URL = "oidc_callback"

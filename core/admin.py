@@ -7,7 +7,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from core.admin_forms import ReadOnlyModelAdmin, SafeInputMixin, TabularInline, admin_actor
-from core.models import AuditEvent, Delivery, OutboxMessage, ScheduledJob, User
+from core.models import AuditEvent, Delivery, ExternalIdentity, OutboxMessage, ScheduledJob, User
 from core.outbox.selectors import outbox_status
 from core.outbox.services import deliveries_replay
 
@@ -16,16 +16,25 @@ from core.outbox.services import deliveries_replay
 class UserAdmin(SafeInputMixin, DjangoUserAdmin):
     list_display = ("username", "display_name", "kind", "email", "is_active", "last_login")
     list_filter = ("kind", "is_active", "is_staff")
-    search_fields = ("username", "display_name", "email", "phone")
+    search_fields = ("username", "display_name", "email", "phone", "employee_id")
     fieldsets = (
         (None, {"fields": ("username", "password")}),
-        (_("Personal info"), {"fields": ("display_name", "email", "phone", "kind")}),
+        (_("Personal info"), {"fields": ("display_name", "email", "phone", "kind", "employee_id")}),
         (_("Status"), {"fields": ("is_active", "last_login", "date_joined")}),
     )
     add_fieldsets = (
         (None, {"classes": ("wide",), "fields": ("username", "kind", "display_name", "password1", "password2")}),
     )
     readonly_fields = ("last_login", "date_joined")
+
+
+@admin.register(ExternalIdentity)
+class ExternalIdentityAdmin(ReadOnlyModelAdmin):
+    """Identities of the provincial identity service, linked at single sign-on (approvals.organisation.sso)."""
+
+    list_display = ("subject", "issuer", "user", "created_at", "last_login_at")
+    search_fields = ("subject", "user__username", "user__display_name")
+    list_select_related = ("user",)
 
 
 # Django's own group screen, with the bad-input guards of ours: its permission list is a multiple

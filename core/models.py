@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractUser
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 
@@ -19,11 +20,27 @@ class User(AbstractUser):
     # The language notices reach the user in: the one they last signed in with ("" before that:
     # the site's default).
     language = models.CharField(_("language"), max_length=10, blank=True)
+    # The bureau's staff number (工号): how the provincial identity service names a staff member
+    # at single sign-on (``approvals.organisation.sso``). Entered by an administrator, never by SSO.
+    employee_id = models.CharField(_("employee id"), max_length=64, blank=True)
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
         verbose_name = _("user")
         verbose_name_plural = _("users")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["employee_id"],
+                condition=~Q(employee_id=""),
+                name="user_employee_id_unique",
+                violation_error_message=_("Another account already has this employee id."),
+            ),
+            models.CheckConstraint(
+                condition=Q(employee_id="") | Q(kind="staff"),
+                name="user_employee_id_only_staff",
+                violation_error_message=_("Only bureau staff accounts have an employee id."),
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.display_name or self.username
@@ -35,6 +52,43 @@ class User(AbstractUser):
     @property
     def is_bureau_staff(self) -> bool:
         return self.kind == self.Kind.STAFF
+
+
+class ExternalIdentity(models.Model):
+    """A person as the provincial identity service (OpenID Connect) names them: ``subject`` at
+    ``issuer``, linked to the account they sign in to.
+
+    Written only by ``approvals.organisation.sso`` at a successful single sign-on of an enterprise's
+    legal representative; staff are found by ``User.employee_id`` instead. Read-only in the admin.
+    """
+
+    issuer = models.CharField(_("issuer"), max_length=255)
+    subject = models.CharField(_("subject"), max_length=255)
+    user = models.ForeignKey(
+        "core.User", verbose_name=_("user"), on_delete=models.CASCADE, related_name="external_identities"
+    )
+    created_at = models.DateTimeField(_("linked at"), auto_now_add=True)
+    last_login_at = models.DateTimeField(_("last signed in at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("single sign-on identity")
+        verbose_name_plural = _("single sign-on identities")
+        ordering = ["issuer", "subject"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["issuer", "subject"],
+                name="externalidentity_one_user_per_subject",
+                violation_error_message=_("This identity is already linked to an account."),
+            ),
+            models.UniqueConstraint(
+                fields=["issuer", "user"],
+                name="externalidentity_one_subject_per_user",
+                violation_error_message=_("This account is already linked to another identity of this issuer."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject} @ {self.issuer} → {self.user}"
 
 
 class AppendOnlyModel(models.Model):

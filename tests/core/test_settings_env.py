@@ -181,3 +181,36 @@ def test_process_refuses_a_job_period_scale_that_is_not_a_positive_number(value)
     result = _settings_of(JOB_PERIOD_SCALE=value)
     assert result.returncode != 0
     assert f"ImproperlyConfigured: JOB_PERIOD_SCALE={value!r}" in result.stderr
+
+
+_SSO_CLIENT = {"OIDC_RP_CLIENT_ID": "reformflow", "OIDC_RP_CLIENT_SECRET": "s"}
+_SSO_ENDPOINTS = {
+    "OIDC_OP_ISSUER": "https://idp.example.gov.cn",
+    "OIDC_OP_AUTHORIZATION_ENDPOINT": "https://idp.example.gov.cn/authorize",
+    "OIDC_OP_TOKEN_ENDPOINT": "https://idp.example.gov.cn/token",
+    "OIDC_OP_USER_ENDPOINT": "https://idp.example.gov.cn/userinfo",
+    "OIDC_OP_JWKS_ENDPOINT": "https://idp.example.gov.cn/jwks",
+}
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"OIDC_RP_CLIENT_ID": "reformflow"}, "OIDC_RP_CLIENT_ID and OIDC_RP_CLIENT_SECRET are set together"),
+        (_SSO_CLIENT, "needs OIDC_OP_DISCOVERY_URL or every endpoint; missing: OIDC_OP_ISSUER"),
+        ({**_SSO_CLIENT, **_SSO_ENDPOINTS, "OIDC_OP_JWKS_ENDPOINT": ""}, "missing: OIDC_OP_JWKS_ENDPOINT"),
+        ({"OIDC_OP_DISCOVERY_URL": "http://idp.example.gov.cn/"}, "is not an https URL (http only on a loopback host)"),
+        ({**_SSO_CLIENT, **_SSO_ENDPOINTS, "OIDC_RP_SIGN_ALGO": "HS256"}, "is not an asymmetric JWS algorithm"),
+        ({"OIDC_RP_SCOPES": "profile"}, "must include openid"),
+    ],
+)
+def test_process_refuses_bad_sso_settings(env, message):
+    result = _manage_check(DEBUG="1", **env)
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+def test_process_starts_with_sso_by_discovery_without_reaching_the_provider():
+    # Nothing listens there: the discovery document is read at the first sign-on, not at start-up.
+    result = _manage_check(DEBUG="1", **_SSO_CLIENT, OIDC_OP_DISCOVERY_URL="http://127.0.0.1:9/o")
+    assert result.returncode == 0, result.stderr

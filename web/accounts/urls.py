@@ -3,15 +3,11 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from web.accounts import views
+from web.accounts import oidc, views
 
 urlpatterns = [
-    path(
-        "login/",
-        auth_views.LoginView.as_view(template_name="accounts/login.html", redirect_authenticated_user=True),
-        name="login",
-    ),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("login/", oidc.LoginView.as_view(), name="login"),
+    path("logout/", oidc.LogoutView.as_view(), name="logout"),
     path(
         "password/",
         auth_views.PasswordChangeView.as_view(template_name="accounts/password_change_form.html"),
@@ -23,4 +19,8 @@ urlpatterns = [
         name="password_change_done",
     ),
     path("register/", views.register, name="register"),
+    # Single sign-on (web.accounts.oidc): 404 unless settings.SSO_ENABLED. The provider redirects
+    # back to oidc/callback/, the address to register with it.
+    path("oidc/authenticate/", oidc.SSOAuthenticateView.as_view(), name="oidc_authenticate"),
+    path("oidc/callback/", oidc.SSOCallbackView.as_view(), name="oidc_callback"),
 ]
