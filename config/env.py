@@ -101,4 +101,12 @@ def parse_database_url(url: str, *, name: str = "DATABASE_URL") -> dict[str, Any
         config: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=0))
     except Exception as exc:  # dj_database_url raises several types on bad input
         raise ImproperlyConfigured(f"{name} is malformed ({exc}): {url!r}") from None
+    if scheme in _POSTGRES_SCHEMES:
+        # No JIT compilation: the dashboards' aggregates are estimated costly enough to trigger it,
+        # and compiling takes longer (~25 ms) than these queries run. A URL's own ?options=…jit…
+        # keeps its choice.
+        options = config.setdefault("OPTIONS", {})
+        given = str(options.get("options", ""))
+        if "jit" not in given:
+            options["options"] = f"{given} -c jit=off".strip()
     return config

@@ -139,6 +139,9 @@ class Source:
     rolled: bool = False
     # the field whose distribution the percentiles read (a cell's ``days``)
     histogram: str | None = None
+    # every figure a count or sum and every row in one group of each grouping: the total is the sum
+    # of the groups (not so for a count of distinct cases over rows of several departments)
+    additive: bool = True
 
     def rows(
         self, *, scope: Scope, period: Period, today: datetime.date, months: Sequence[datetime.date] | None = None
@@ -203,7 +206,9 @@ def _open_overdue(today: datetime.date, *, deadline: str) -> Q:
         .order_by("-at", "-id")
         .values("on")[:1]
     )
-    return Q(status__in=Application.OPEN_STATUSES, accepted_on__isnull=False) & (
+    # ``deadline < today`` holds in both branches (a suspension began by today): stated once more so
+    # the (status, deadline) index narrows the rows
+    return Q(status__in=Application.OPEN_STATUSES, accepted_on__isnull=False, **{f"{deadline}__lt": today}) & (
         Q(clock_suspended=False, **{f"{deadline}__lt": today})
         | Q(clock_suspended=True, **{f"{deadline}__lt": suspended_since})
     )
@@ -253,6 +258,7 @@ SOURCES: dict[str, Source] = {
             # reasons (联动审批), not against the lead department.
             key="deemed_consent",
             model=ReviewOpinion,
+            additive=False,
             condition=lambda today: Q(outcome=ReviewOpinion.Outcome.DEEMED_CONSENT),
             date_field="at",
             date_is_moment=True,
@@ -838,10 +844,14 @@ def efficiency_table(
             total.update(source_total)
             continue
         if can_group:
-            for group, values in _source_values(
-                source, source_figures, grouping=grouping, scope=scope, period=period, today=today
-            ).items():
+            groups = _source_values(source, source_figures, grouping=grouping, scope=scope, period=period, today=today)
+            for group, values in groups.items():
                 grouped[group].update(values)
+            if source.additive:
+                # each row counts in one group: the total is their sum, no second query
+                for figure in source_figures:
+                    total[figure.key] = sum(int(values.get(figure.key) or 0) for values in groups.values())  # type: ignore[arg-type]
+                continue
         total.update(
             _source_values(source, source_figures, grouping=None, scope=scope, period=period, today=today).get(None, {})
         )

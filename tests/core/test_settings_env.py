@@ -171,6 +171,7 @@ def test_job_period_scale_scales_every_period_and_the_beat_with_it():
         "credit.ledger_checkpoint": 600.0,
         "workflows.supervision_sweep": 600.0,
         "approvals.integrity_scan": 3600.0,
+        "approvals.efficiency_rollup": 3600.0,
     }
     assert scaled == {name: seconds / 2 for name, seconds in periods.items()}
     assert {entry["task"]: entry["schedule"] for entry in beat.values()} == scaled
