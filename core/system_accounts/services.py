@@ -52,20 +52,27 @@ def _clean(*, authority: str, authority_kind: str, scopes: Iterable[str]) -> tup
 
 
 def system_account_register(
-    *, actor: User | None, name: str, authority: str, authority_kind: str, scopes: Iterable[str]
+    *,
+    actor: User | None,
+    name: str,
+    authority: str,
+    authority_kind: str,
+    scopes: Iterable[str],
+    client_secret: str | None = None,
 ) -> Registered:
     """Register the system of another authority: a service-account user (no password, never a
     screen), a confidential OAuth2 client with the client-credentials grant, and the account that
     binds them to ``authority`` and ``scopes``. The secret is returned once; only its hash is kept.
 
     Errors: ``name_required``, ``authority_required``, ``authority_too_long``,
-    ``authority_kind_unknown``, ``scope_unknown``.
+    ``authority_kind_unknown``, ``scope_unknown``. ``client_secret`` is for the demo only (its
+    published secret, like its published password); otherwise one is generated.
     """
     name = (name or "").strip()
     if not name:
         raise SystemAccountError("name_required", _("Name the system."))
     authority, chosen = _clean(authority=authority, authority_kind=authority_kind, scopes=scopes)
-    secret = generate_client_secret()
+    secret = client_secret or generate_client_secret()
     application_model = get_application_model()
     with transaction.atomic():
         # The user name only has to be unique and recognisable: the slug of the system's name and

@@ -507,3 +507,12 @@ def test_schema_generates_without_warnings_and_secures_the_system_endpoints(tmp_
     ):
         operation = next(iter(schema["paths"][path].values()))
         assert operation["security"] == [{"cookieAuth": []}]
+
+
+def test_a_system_token_opens_no_staff_resource():
+    client = bearer(token_for(register())["access_token"])
+
+    response = client.get("/api/v1/staff/tasks/")
+
+    assert response.status_code == 403
+    assert response.json()["code"] == "not_authenticated"
