@@ -264,6 +264,7 @@ FILLERS: dict[str, Callable[[], Rows]] = {
     "api_v1:staff_task_accept": _tasks,
     "api_v1:staff_task_review": _tasks,
     "api_v1:staff_task_decide": _tasks,
+    "oauth2_provider:detail": _rows("oauth2_provider.Application"),
     "api_v1:system_grade": _rows("credit.Enterprise", "uscc", value="uscc", enterprise="pk"),
     "workbench:clock_action": _clock_actions,
     "supervision:task": _tasks_of_inspection,

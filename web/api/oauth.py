@@ -19,7 +19,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.urls import path
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from oauth2_provider import views as oauth2_views
@@ -36,9 +37,18 @@ from core.system_accounts.models import SystemAccount
 
 TOKEN_URL = "/oauth/token/"  # noqa: S105  (a path, not a secret)
 
+
+def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """Where django-oauth-toolkit's ``Application.get_absolute_url`` points (``oauth2_provider:detail``,
+    e.g. the admin's "view on site"): the client's page in the admin, which checks who asks. The
+    toolkit's own application screens are not mounted (no self-service clients)."""
+    return HttpResponseRedirect(reverse("admin:oauth2_provider_application_change", args=[pk]))
+
+
 token_patterns = [
     path("token/", oauth2_views.TokenView.as_view(), name="token"),
     path("revoke_token/", oauth2_views.RevokeTokenView.as_view(), name="revoke-token"),
+    path("applications/<int:pk>/", application_detail, name="detail"),
 ]
 
 

@@ -516,3 +516,13 @@ def test_a_system_token_opens_no_staff_resource():
 
     assert response.status_code == 403
     assert response.json()["code"] == "not_authenticated"
+
+
+def test_the_clients_own_url_leads_to_its_admin_page():
+    registered = register()
+    application = registered.account.application
+
+    response = APIClient().get(application.get_absolute_url())
+
+    assert response.status_code == 302
+    assert response["Location"] == f"/admin/oauth2_provider/application/{application.pk}/change/"
