@@ -6,6 +6,7 @@ cannot understand.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -52,6 +53,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    # OAuth2 client credentials for the systems of other authorities (core.system_accounts)
+    "oauth2_provider",
     # django-csp: only for its system checks (a policy in the pre-4.0 format is an error).
     "csp",
 ]
@@ -560,3 +563,23 @@ OIDC_USE_PKCE = True
 OIDC_USE_NONCE = True
 OIDC_STORE_ID_TOKEN = True
 OIDC_AUTHENTICATION_CALLBACK_URL = "oidc_callback"
+# --- system accounts of other authorities (issue 14): OAuth2 client credentials ------------------
+# django-oauth-toolkit issues the tokens at /oauth/token/; a token carries only scopes its system
+# account holds (core.system_accounts.scopes), and web.api.oauth re-checks them on every call.
+# Named although it is the default: a migration that points at the client model needs the setting.
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
+OAUTH2_PROVIDER = {
+    "SCOPES": {
+        "credit:import": "Import records of the authority into the credit ledger",
+        "credit:grade": "Look up an enterprise's credit grade for an authorised purpose",
+    },
+    "DEFAULT_SCOPES": [],
+    "SCOPES_BACKEND_CLASS": "core.system_accounts.scopes.SystemAccountScopes",
+    "ACCESS_TOKEN_EXPIRE_SECONDS": env_int("API_CLIENT_TOKEN_SECONDS", 3600, minimum=60),
+}
+# Requests per client (every token of one system account counts together), in DRF's rate syntax.
+API_SYSTEM_CLIENT_RATE = env_str("API_SYSTEM_CLIENT_RATE", "600/minute") or ""
+if not re.fullmatch(r"[1-9][0-9]*/(s|sec|second|m|min|minute|h|hour|d|day)", API_SYSTEM_CLIENT_RATE):
+    raise ImproperlyConfigured(f"API_SYSTEM_CLIENT_RATE={API_SYSTEM_CLIENT_RATE!r} is not a rate like 600/minute.")
+# Records in one import batch: a larger batch is refused whole (split it).
+API_IMPORT_MAX_RECORDS = env_int("API_IMPORT_MAX_RECORDS", 1000, minimum=1)

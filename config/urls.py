@@ -3,6 +3,7 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
 from config.converters import bound_int_converters
+from web.api.oauth import token_patterns
 from web.staff.site import staff_site
 
 admin.site.site_header = _("ReformFlow administration")
@@ -18,6 +19,8 @@ urlpatterns = [
     path("policy-office/", include("web.policy_office.urls")),
     path("audit/", include("web.audit.urls")),
     path("api/v1/", include("web.api.v1.urls")),
+    # OAuth2 client credentials for the systems of other authorities: the token endpoint only
+    path("oauth/", include((token_patterns, "oauth2_provider"))),
     path("admin/", admin.site.urls),
     # viewflow's frontend for staff (process lists, details, charts), narrowed per department.
     path("staff/", staff_site().urls),

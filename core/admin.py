@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
@@ -106,3 +107,102 @@ class DeliveryAdmin(ReadOnlyModelAdmin):
 @admin.register(ScheduledJob)
 class ScheduledJobAdmin(ReadOnlyModelAdmin):
     list_display = ("name", "last_started_at", "last_finished_at", "last_duration_ms", "runs", "last_result")
+
+
+# --- system accounts of other authorities (OAuth2 client credentials) -----------------------------
+
+# django-oauth-toolkit registers its own models; only the client list is of use here (client
+# credentials issue neither grants, refresh tokens nor ID tokens, and deactivating a system account
+# stops its tokens at once). Its admin module is imported first so that there is something to
+# unregister whichever app the admin discovers first.
+import oauth2_provider.admin  # noqa: E402, F401
+from oauth2_provider.models import get_access_token_model, get_grant_model, get_id_token_model, get_refresh_token_model  # noqa: E402
+
+from core.system_accounts.models import SystemAccount  # noqa: E402
+from core.system_accounts.services import known_scopes, system_account_register, system_account_update  # noqa: E402
+
+for _model in (get_access_token_model(), get_grant_model(), get_id_token_model(), get_refresh_token_model()):
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)
+
+
+class SystemAccountForm(forms.ModelForm):  # type: ignore[type-arg]
+    scopes = forms.MultipleChoiceField(
+        label=_("allowed scopes"), required=False, widget=forms.CheckboxSelectMultiple, choices=()
+    )
+
+    class Meta:
+        model = SystemAccount
+        fields = ("authority", "authority_kind", "scopes", "is_active")
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["scopes"].choices = sorted(known_scopes().items())  # type: ignore[attr-defined]
+
+
+class SystemAccountAddForm(SystemAccountForm):
+    name = forms.CharField(label=_("name of the system"), max_length=255)
+
+    class Meta(SystemAccountForm.Meta):
+        fields = ("authority", "authority_kind", "scopes")
+
+
+@admin.register(SystemAccount)
+class SystemAccountAdmin(SafeInputMixin, admin.ModelAdmin):  # type: ignore[type-arg]
+    """Register a system of another authority (its client secret is shown once, on this page's
+    next screen) and change its scopes, or deactivate it; both through the services."""
+
+    list_display = ("authority", "authority_kind", "application", "user", "scopes", "is_active", "created_at")
+    list_filter = ("authority_kind", "is_active")
+    search_fields = ("authority", "application__name", "application__client_id", "user__username")
+    list_select_related = ("application", "user")
+
+    def get_form(self, request, obj=None, change=False, **kwargs):  # type: ignore[no-untyped-def]
+        kwargs["form"] = SystemAccountForm if obj is not None else SystemAccountAddForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fields(self, request, obj=None):  # type: ignore[no-untyped-def]
+        if obj is None:
+            return ("name", "authority", "authority_kind", "scopes")
+        return ("client", "user", "authority", "authority_kind", "scopes", "is_active")
+
+    def get_readonly_fields(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return ("client", "user") if obj is not None else ()
+
+    @admin.display(description=_("client id"))
+    def client(self, obj: SystemAccount) -> str:
+        return f"{obj.application.name} · {obj.application.client_id}"
+
+    def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
+        data = form.cleaned_data
+        if change:
+            system_account_update(
+                actor=admin_actor(request),
+                account=obj,
+                authority=data["authority"],
+                authority_kind=data["authority_kind"],
+                scopes=data["scopes"],
+                is_active=data["is_active"],
+            )
+            return
+        registered = system_account_register(
+            actor=admin_actor(request),
+            name=data["name"],
+            authority=data["authority"],
+            authority_kind=data["authority_kind"],
+            scopes=data["scopes"],
+        )
+        # The admin goes on with ``obj`` (its log line, its redirect): make it the saved row.
+        obj.pk = registered.account.pk
+        obj.application_id = registered.account.application_id
+        obj.user_id = registered.account.user_id
+        obj._state.adding = False
+        self.message_user(
+            request,
+            _("Client id %(id)s, client secret %(secret)s — copy the secret now: it is shown only once.")
+            % {"id": registered.client_id, "secret": registered.client_secret},
+            messages.WARNING,
+        )
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False  # its writes name its user: deactivate instead

@@ -13,6 +13,9 @@ class User(AbstractUser):
     class Kind(models.TextChoices):
         ENTERPRISE = "enterprise", _("Enterprise user")
         STAFF = "staff", _("Bureau staff")
+        # The service account of another authority's system (an OAuth2 client): every write that
+        # system makes is attributed to it; it never signs in to a screen.
+        SYSTEM = "system", _("System account of another authority")
 
     kind = models.CharField(_("account kind"), max_length=16, choices=Kind.choices, default=Kind.ENTERPRISE)
     display_name = models.CharField(_("full name"), max_length=100, blank=True)
@@ -52,6 +55,10 @@ class User(AbstractUser):
     @property
     def is_bureau_staff(self) -> bool:
         return self.kind == self.Kind.STAFF
+
+    @property
+    def is_system_account(self) -> bool:
+        return self.kind == self.Kind.SYSTEM
 
 
 class ExternalIdentity(models.Model):
@@ -137,3 +144,4 @@ class AuditEvent(AppendOnlyModel):
 # The outbox's models live in their own module; importing them here registers them with the app.
 from core.api.models import AccessToken, IdempotencyRecord  # noqa: E402, F401
 from core.outbox.models import Delivery, NoticePreference, OutboxMessage, ScheduledJob, SiteMessage  # noqa: E402, F401
+from core.system_accounts.models import SystemAccount  # noqa: E402, F401

@@ -27,10 +27,16 @@ def audit_event_record(
     )
 
 
+AUDITOR_READ = "auditor.read"
+# A read by the system of another authority (a grade look-up, with its purpose), logged the same way.
+SYSTEM_READ = "system.read"
+
+
 def audit_read_record(
-    *, actor: User, object_type: str, object_id: str, data: dict[str, Any] | None = None
+    *, actor: User, object_type: str, object_id: str, data: dict[str, Any] | None = None, action: str = AUDITOR_READ
 ) -> AuditEvent:
-    """Log that ``actor`` (an auditor) read something; ``object_id`` may be ``"*"`` for a list."""
+    """Log that ``actor`` (an auditor, or with ``action=SYSTEM_READ`` a system account) read
+    something; ``object_id`` may be ``"*"`` for a list."""
     return AuditEvent.objects.create(
-        actor=actor, action="auditor.read", object_type=object_type, object_id=object_id, data=data or {}
+        actor=actor, action=action, object_type=object_type, object_id=object_id, data=data or {}
     )

@@ -315,6 +315,9 @@ AUDIENCES: tuple[tuple[str, Callable[[str], bool]], ...] = (
     ("policy-office/", lambda kind: kind == "staff:policy_office"),
     ("workbench/", _is_staff),
     ("staff/", _is_staff),
+    ("api/v1/staff/", _is_staff),
+    # the systems of other authorities: no session opens them (the refusal kinds try the first URL)
+    ("api/v1/system/", lambda kind: False),
 )
 
 

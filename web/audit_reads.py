@@ -7,6 +7,10 @@ when it declared nothing, the one its URL names: ``object_type`` is the route's
 ``namespace:url_name``, ``object_id`` the last id-like URL kwarg (a task is more specific than its
 process) or ``"*"`` when there is none, and ``data`` carries the path, the route and the kwargs.
 
+The systems of other authorities (system accounts, OAuth2 client credentials) are logged the same
+way, as ``system.read`` events: every successful read they make, such as a grade look-up, whose
+view marks the enterprise and the purpose.
+
 A request of another method writes an event only when its view marked a read: the eligibility
 replay is a POST that shows a decision and writes nothing else. Views never check the role for
 this; the middleware does, so a page that also renders for supervisors or inspectors records
@@ -23,7 +27,7 @@ from django.http import HttpRequest, HttpResponseBase
 from approvals.permissions import user_is_auditor
 from core.audit_reads import AuditRead, audit_read_marked
 from core.models import AuditEvent
-from core.services import audit_read_record
+from core.services import AUDITOR_READ, SYSTEM_READ, audit_read_record
 from credit.permissions import user_is_credit_auditor
 
 READ_METHODS = frozenset({"GET", "HEAD"})
@@ -42,6 +46,10 @@ def _is_auditor(user: Any) -> bool:
     return bool(
         user is not None and user.is_authenticated and (user_is_auditor(user=user) or user_is_credit_auditor(user=user))
     )
+
+
+def _is_system_account(user: Any) -> bool:
+    return bool(user is not None and user.is_authenticated and getattr(user, "is_system_account", False))
 
 
 def _names_object(kwarg: str) -> bool:
@@ -76,7 +84,8 @@ def audit_read_of(request: HttpRequest, response: HttpResponseBase) -> AuditRead
     marked = audit_read_marked(request)
     if marked is None and request.method not in READ_METHODS:
         return None
-    if not _is_auditor(getattr(request, "user", None)):
+    user = getattr(request, "user", None)
+    if not (_is_auditor(user) or _is_system_account(user)):
         return None
     return marked or audit_read_from_url(request)
 
@@ -101,5 +110,6 @@ class AuditorReadMiddleware:
                 object_type=read.object_type,
                 object_id=read.object_id,
                 data=read.data,
+                action=SYSTEM_READ if _is_system_account(request.user) else AUDITOR_READ,
             )
         return response

@@ -748,6 +748,10 @@ def dashboard_measure_figures(source: Source) -> list[Figure]:
     return [f for f in FIGURES if f.source == source.key and f.measure and f.aggregate is not None]
 
 
+def _count(value: Value) -> int:
+    return int(value) if isinstance(value, int | float) else 0
+
+
 def _labels(grouping: str, keys: Iterable[Any]) -> dict[Any, str]:
     """Names of the groups, one query."""
     keys = [key for key in keys if key is not None]
@@ -850,7 +854,7 @@ def efficiency_table(
             if source.additive:
                 # each row counts in one group: the total is their sum, no second query
                 for figure in source_figures:
-                    total[figure.key] = sum(int(values.get(figure.key) or 0) for values in groups.values())  # type: ignore[arg-type]
+                    total[figure.key] = sum(_count(values.get(figure.key)) for values in groups.values())
                 continue
         total.update(
             _source_values(source, source_figures, grouping=None, scope=scope, period=period, today=today).get(None, {})

@@ -115,6 +115,19 @@ class SourceType(models.TextChoices):
     SYSTEM = "system", _("System")
 
 
+class LookupPurpose(models.TextChoices):
+    """What another authority may look an enterprise's grade up for (each look-up names one and is
+    recorded with it): the uses of the grade the action plan names (§35, §36, §45)."""
+
+    LOAN_GUARANTEE = "loan_guarantee", _("Government loan guarantee (贷款担保)")
+    INTEREST_SUBSIDY = "interest_subsidy", _("Interest subsidy (贴息)")
+    DEPOSIT_WAIVER = "deposit_waiver", _("Construction deposit waiver (保证金减免)")
+    CREDIT_LENDING = "credit_lending", _("Credit decision of a bank (信贷审批)")
+    PUBLIC_PROCUREMENT = "public_procurement", _("Public procurement and bidding (招标投标)")
+    JUDICIAL = "judicial", _("Court proceedings and enforcement (司法执行)")
+    SUPERVISION = "supervision", _("Supervision by an administrative authority (监管)")
+
+
 class HashAlgorithm(models.TextChoices):
     SHA256 = "sha256", "SHA-256"
     SM3 = "sm3", "SM3"

@@ -12,6 +12,7 @@ import csv
 import datetime
 import hashlib
 import io
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -39,6 +40,7 @@ from credit.ledger.models import (
     KindEffect,
     LedgerEntry,
     LedgerHead,
+    LookupPurpose,
     ManualEntryProposal,
     RequestStatus,
     SourceType,
@@ -598,6 +600,22 @@ def _parse_row(row: dict[str, str]) -> tuple[str, CreditEntryKind, datetime.date
     return uscc, kind, day
 
 
+# The rules a row of an import can break, each with its message (the report names the code).
+IMPORT_ROW_ERRORS: dict[str, Any] = {
+    "uscc_invalid": _("The unified social credit code is not valid."),
+    "enterprise_unknown": _("No enterprise with this unified social credit code is registered."),
+    "kind_unknown": _("Unknown kind of record (or one that is not scored)."),
+    "date_invalid": _("The date is not a date as YYYY-MM-DD."),
+    "date_in_future": _("The date lies in the future."),
+    "document_number_required": _("The document number (文书号) is required."),
+}
+
+
+def import_row_message(code: str) -> str:
+    """The message of a rejected row's ``code`` (``IMPORT_ROW_ERRORS``)."""
+    return str(IMPORT_ROW_ERRORS.get(code, code))
+
+
 def ledger_import_csv(
     *,
     actor: User | None,
@@ -608,12 +626,13 @@ def ledger_import_csv(
 ) -> ImportReport:
     """Import records of another authority (columns ``IMPORT_COLUMNS``, UTF-8, header row).
 
-    All or nothing: if any row is rejected (``uscc_invalid``, ``enterprise_unknown``,
-    ``kind_unknown``, ``date_invalid``, ``date_in_future``, ``document_number_required``), nothing is
-    written and the report lists every rejected row. The same file imported twice adds nothing
-    (content hash), and a row already in the ledger (same enterprise, kind, authority and document
-    number) is counted as a duplicate, not added again. Errors: ``authority_required``,
-    ``file_unreadable``, ``columns_missing``.
+    All or nothing: if any row is rejected (``IMPORT_ROW_ERRORS``: ``uscc_invalid``,
+    ``enterprise_unknown``, ``kind_unknown``, ``date_invalid``, ``date_in_future``,
+    ``document_number_required``), nothing is written and the report lists every rejected row by
+    its line in the file. The same file imported twice adds nothing (content hash), and a row
+    already in the ledger (same enterprise, kind, authority and document number) is counted as a
+    duplicate, not added again. Errors: ``authority_required``, ``file_unreadable``,
+    ``columns_missing``.
     """
     authority = _require_text(
         authority, code="authority_required", message=_("Name the supplying authority."), max_length=200
@@ -631,10 +650,53 @@ def ledger_import_csv(
         raise LedgerError(
             "columns_missing", _("The file needs the columns: %(columns)s.") % {"columns": ", ".join(IMPORT_COLUMNS)}
         )
+    return _import_rows(
+        actor=actor, file_name=file_name, digest=digest, rows=rows, authority=authority, first=2, progress=progress
+    )
+
+
+def ledger_import_records(
+    *, actor: User, authority: str, records: list[dict[str, str]], source_name: str
+) -> ImportReport:
+    """Import a batch of records sent by another authority's system (each a mapping with the keys
+    of ``IMPORT_COLUMNS``), with the rules and the all-or-nothing of ``ledger_import_csv``: any
+    rejected record is reported by its index in ``records`` (from 0) and nothing is written. The
+    same batch from the same authority imported again adds nothing (hash of its canonical JSON and
+    the authority), and a record already in the ledger is counted as a duplicate. ``actor`` is the
+    system's service account: every entry is recorded by it. Errors: ``authority_required``,
+    ``batch_empty``.
+    """
+    authority = _require_text(
+        authority, code="authority_required", message=_("Name the supplying authority."), max_length=200
+    )
+    if not records:
+        raise LedgerError("batch_empty", _("The batch holds no record."))
+    rows = [{column: str(record.get(column) or "") for column in IMPORT_COLUMNS} for record in records]
+    canonical = json.dumps({"authority": authority, "records": rows}, ensure_ascii=False, sort_keys=True)
+    digest = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    if ImportBatch.objects.filter(file_sha256=digest).exists():
+        return ImportReport(
+            batch=ImportBatch.objects.get(file_sha256=digest), rows_total=len(rows), already_imported=True
+        )
+    return _import_rows(actor=actor, file_name=source_name, digest=digest, rows=rows, authority=authority, first=0)
+
+
+def _import_rows(
+    *,
+    actor: User | None,
+    file_name: str,
+    digest: str,
+    rows: list[dict[str, str]],
+    authority: str,
+    first: int,
+    progress: Callable[[int, int], None] | None = None,
+) -> ImportReport:
+    """Check every row (reporting each rejected one at its position, counted from ``first``), then,
+    only if none was rejected, write the batch and its new entries in one transaction."""
     report = ImportReport(batch=None, rows_total=len(rows))
     parsed: list[tuple[int, Enterprise, CreditEntryKind, datetime.date, dict[str, str]]] = []
     enterprises = {e.uscc: e for e in Enterprise.objects.all().only("pk", "uscc")}
-    for line, row in enumerate(rows, start=2):
+    for line, row in enumerate(rows, start=first):
         try:
             uscc, kind, day = _parse_row(row)
         except LedgerError as exc:
@@ -653,8 +715,10 @@ def ledger_import_csv(
                 batch = ImportBatch.objects.create(
                     file_name=file_name[:200], file_sha256=digest, authority=authority, imported_by=real_actor(actor)
                 )
-        except IntegrityError:  # the same file, imported concurrently
-            return ImportReport(batch=ImportBatch.objects.get(file_sha256=digest), already_imported=True)
+        except IntegrityError:  # the same batch, imported concurrently
+            return ImportReport(
+                batch=ImportBatch.objects.get(file_sha256=digest), rows_total=len(rows), already_imported=True
+            )
         for done, (_line, enterprise, kind, day, row) in enumerate(parsed, start=1):
             document_number = row["document_number"].strip()
             duplicate = LedgerEntry.objects.filter(
@@ -823,3 +887,36 @@ def credit_request_dues_recompute() -> int:
                 )
                 changed += 1
     return changed
+
+
+# --- look-ups by other authorities ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GradeLookup:
+    enterprise: Enterprise
+    purpose: str
+    summary: GradeSummary
+
+
+def credit_grade_lookup(*, uscc: str, purpose: str, as_of: datetime.datetime | None = None) -> GradeLookup | None:
+    """The grade of the enterprise with ``uscc`` as of ``as_of`` (default now), looked up by
+    another authority for ``purpose`` (``LookupPurpose``); ``None`` when no enterprise bears the
+    code. It writes nothing but the grade cache (``credit_grade_current``): the caller records the
+    read with its purpose. Errors: ``purpose_required``, ``purpose_invalid``, and the USCC's own
+    (``uscc_empty``, ``uscc_invalid_length``, ``uscc_invalid_format``, ``uscc_invalid_checksum``).
+    """
+    if not purpose:
+        raise LedgerError("purpose_required", _("Name the purpose of the look-up."))
+    if purpose not in LookupPurpose.values:
+        raise LedgerError(
+            "purpose_invalid",
+            _("Unknown purpose; one of: %(purposes)s.") % {"purposes": ", ".join(LookupPurpose.values)},
+        )
+    number = uscc_validate(uscc)
+    enterprise = Enterprise.objects.filter(uscc=number).first()
+    if enterprise is None:
+        return None
+    return GradeLookup(
+        enterprise=enterprise, purpose=purpose, summary=credit_grade_current(enterprise=enterprise, as_of=as_of)
+    )

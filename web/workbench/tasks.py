@@ -36,14 +36,18 @@ from workflows.actions import applications as actions
 from workflows.nodes import task_department
 
 
-def _task_or_404(task_pk: int) -> Task:
+def task_or_404(task_pk: int) -> Task:
+    """A department task of the approval flow (window, review, decision), or 404. The API's staff
+    resources find tasks through this too."""
     task = Task.objects.select_related("process").filter(pk=task_pk).first()
     if task is None or getattr(task.flow_task, "_step_kind", None) is None:
         raise Http404
     return task
 
 
-def _may_see_task(user: User, task: Task) -> bool:
+def may_see_task(user: User, task: Task) -> bool:
+    """The workbench's scoping of a task: staff who may do its step for its department (their
+    own permission or a running delegation); the API's staff resources scope the same way."""
     return permissions.user_may_act_for_department(
         user=user, perm=task.owner_permission, department=task_department(task)
     )
@@ -84,15 +88,15 @@ class TaskPage(View):
         return render(request, self.template_name, context, status=status)
 
     def get(self, request: HttpRequest, task_pk: int, **kwargs: Any) -> HttpResponse:
-        task = _task_or_404(task_pk)
-        if not _may_see_task(request.user, task):
+        task = task_or_404(task_pk)
+        if not may_see_task(request.user, task):
             raise Http404
         application = Application.objects.get(pk=task.process.artifact_object_id)
         return self.render_page(request, task, self.get_form(application))
 
     def post(self, request: HttpRequest, task_pk: int, **kwargs: Any) -> HttpResponse:
-        task = _task_or_404(task_pk)
-        if not _may_see_task(request.user, task):
+        task = task_or_404(task_pk)
+        if not may_see_task(request.user, task):
             raise Http404
         application = Application.objects.select_related("item_version").get(pk=task.process.artifact_object_id)
         form = self.get_form(application, request.POST)
@@ -162,8 +166,8 @@ def _clock_forms(application: Application) -> dict[str, forms.Form]:
 
 
 def _queue_action(request: HttpRequest, task_pk: int, action: str) -> HttpResponse:
-    task = _task_or_404(task_pk)
-    if not _may_see_task(request.user, task):
+    task = task_or_404(task_pk)
+    if not may_see_task(request.user, task):
         raise Http404
     try:
         if action == "claim":
@@ -203,7 +207,7 @@ def task_reassign(request: HttpRequest, task_pk: int) -> HttpResponse:
 
 
 def task_page(request: HttpRequest, task_pk: int) -> HttpResponse:
-    task = _task_or_404(task_pk)
+    task = task_or_404(task_pk)
     view_class = {"accept": AcceptTaskView, "review": ReviewTaskView, "decide": DecideTaskView}[
         task.flow_task._step_kind
     ]

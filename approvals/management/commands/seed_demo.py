@@ -21,6 +21,8 @@ from approvals.models import ApprovalItem, CalendarYear, Delegation, Department,
 from approvals.organisation import services as org
 from approvals.organisation.roles import StaffRole
 from core.models import User
+from core.system_accounts.models import AuthorityKind, SystemAccount
+from core.system_accounts.services import system_account_register
 from core.uploads import minimal_pdf
 from credit.enterprises import services as credit
 from credit.enterprises.uscc import uscc_with_check_digit
@@ -114,6 +116,11 @@ ENTERPRISE_USERS = [
     EnterpriseUser("ent_pending", "新用户 江涛", "13800000008", [(4, Membership.Role.AGENT, False)]),
 ]
 
+# The demo's API client: the provincial credit platform, with a published secret like the password.
+DEMO_CREDIT_PLATFORM = "辽宁省信用信息共享平台"
+DEMO_CLIENT_NAME = "省信用平台（演示）"
+DEMO_CLIENT_SECRET = "demo-credit-platform-secret"  # noqa: S105  (published, like DEMO_PASSWORD)
+
 # A minimal, well-formed one-page PDF standing in for a scanned letter of authorisation.
 DEMO_AUTHORISATION_PDF = minimal_pdf()
 
@@ -135,6 +142,7 @@ class Command(BaseCommand):
             ("enterprise users and memberships", self.seed_enterprise_users),
             ("working-day calendar", self.seed_calendar),
             ("approval list", self.seed_items),
+            ("system accounts of other authorities", self.seed_system_accounts),
         ]
         with transaction.atomic():
             for number, (label, step) in enumerate(steps, start=1):
@@ -295,6 +303,20 @@ class Command(BaseCommand):
             item_version_publish(actor=None, version=version)
             self.created += 1
 
+    def seed_system_accounts(self) -> None:
+        """The provincial credit platform as an API client (OAuth2 client credentials)."""
+        if SystemAccount.objects.filter(authority=DEMO_CREDIT_PLATFORM).exists():
+            return
+        system_account_register(
+            actor=None,
+            name=DEMO_CLIENT_NAME,
+            authority=DEMO_CREDIT_PLATFORM,
+            authority_kind=AuthorityKind.CREDIT_PLATFORM,
+            scopes=["credit:import", "credit:grade"],
+            client_secret=DEMO_CLIENT_SECRET,
+        )
+        self.created += 1
+
     def print_logins(self) -> None:
         self.stdout.write("")
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD})")
@@ -307,3 +329,9 @@ class Command(BaseCommand):
                 for i, role, confirm in spec.memberships
             )
             self.stdout.write(f"  {spec.username:<14} {described}")
+        account = SystemAccount.objects.filter(authority=DEMO_CREDIT_PLATFORM).select_related("application").first()
+        if account is not None:
+            self.stdout.write(
+                f"API client of {DEMO_CREDIT_PLATFORM} (POST /oauth/token/, grant_type=client_credentials): "
+                f"client_id {account.application.client_id}, client_secret {DEMO_CLIENT_SECRET}"
+            )
