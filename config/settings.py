@@ -75,6 +75,9 @@ MIDDLEWARE = [
     "viewflow.middleware.SiteMiddleware",
     "viewflow.middleware.HotwireTurboMiddleware",
     "web.audit_reads.AuditorReadMiddleware",  # one auditor.read per successful read; needs request.user
+    # After the auditor-read middleware, so that its record (a write, on the primary) falls outside
+    # the request's routing and does not pin the auditor to the primary (core/db_routing.py).
+    "core.db_routing.ReplicaRoutingMiddleware",
     # Last, as django-axes requires: it inspects the result of the authentication attempt.
     "axes.middleware.AxesMiddleware",
 ]
@@ -114,6 +117,26 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The dashboard's covering indexes (``include=``) are PostgreSQL's; SQLite builds them without the
     # extra columns, which only costs the demo database an index-only scan it does not need.
     SILENCED_SYSTEM_CHECKS = ["models.W040"]
+# A read replica (docs/scaling.md): a streaming replica of the primary, parsed like DATABASE_URL.
+# Unset, there is no second alias and every query goes to "default". Set, core.db_routing sends
+# the reads of the read-only pages (marked @replica_reads: the auditor's console, the efficiency
+# dashboard and its export, the public pages) there on GET and HEAD, and everything else — every
+# write, a read inside a transaction or after the request wrote, the session and permissions, and
+# every page for DATABASE_REPLICA_PIN_SECONDS after the same browser wrote (read-your-own-writes)
+# — to the primary. In tests the replica mirrors the test database (TEST MIRROR).
+DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL")
+DATABASE_REPLICA_ALIAS = "replica" if DATABASE_REPLICA_URL else None
+if DATABASE_REPLICA_URL:
+    _replica = parse_database_url(DATABASE_REPLICA_URL, name="DATABASE_REPLICA_URL")
+    if _replica["ENGINE"] != DATABASES["default"]["ENGINE"]:
+        raise ImproperlyConfigured("DATABASE_REPLICA_URL must name a database of the same kind as DATABASE_URL.")
+    if _replica["ENGINE"] == "django.db.backends.sqlite3":
+        _replica["OPTIONS"] = dict(DATABASES["default"]["OPTIONS"])
+    _replica["TEST"] = {"MIRROR": "default"}
+    DATABASES["replica"] = _replica
+# Longer than the replica's worst lag you tolerate (alert on pg_stat_replication.replay_lag above it).
+DATABASE_REPLICA_PIN_SECONDS = env_int("DATABASE_REPLICA_PIN_SECONDS", 15, minimum=1)
+DATABASE_ROUTERS = ["core.db_routing.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "core.User"
@@ -484,6 +507,7 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
     "ApplicationStatusEnum": "approvals.applications.models.Application.Status",
     "CampaignStatusEnum": "approvals.supervision.models.Campaign.Status",
     "InspectionTaskStatusEnum": "approvals.supervision.models.InspectionTask.Status",
+    "CreditGradeEnum": ["A", "B", "C", "D"],
 }
 
 

@@ -67,6 +67,29 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
+REPLICA = "replica"
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: None) -> None:
+    """A second alias, ``replica``, that mirrors the test database (``TEST: MIRROR``), as a
+    configured ``DATABASE_REPLICA_URL`` would give: the routing tests read through it. It is no
+    replica of anything until a test turns the router on (``settings.DATABASE_REPLICA_ALIAS``), and
+    a test that does not list it in its ``databases`` may not query it at all."""
+    from copy import deepcopy
+
+    from django.conf import settings
+    from django.db import connections
+
+    if REPLICA in connections.settings:
+        return
+    replica = deepcopy(connections.settings["default"])
+    replica["TEST"] = {**replica["TEST"], "MIRROR": "default", "NAME": None}
+    connections.settings[REPLICA] = replica
+    if settings.DATABASES is not connections.settings:
+        settings.DATABASES[REPLICA] = deepcopy(replica)
+
+
 @pytest.fixture
 def enterprise() -> factories.Enterprise:
     return factories.EnterpriseFactory()

@@ -215,3 +215,36 @@ def test_process_starts_with_sso_by_discovery_without_reaching_the_provider():
     # Nothing listens there: the discovery document is read at the first sign-on, not at start-up.
     result = _manage_check(DEBUG="1", **_SSO_CLIENT, OIDC_OP_DISCOVERY_URL="http://127.0.0.1:9/o")
     assert result.returncode == 0, result.stderr
+
+
+def test_process_refuses_a_malformed_or_mismatched_replica_url():
+    # a replica URL is checked like DATABASE_URL, and named in the message
+    result = _manage_check(DEBUG="1", DATABASE_REPLICA_URL="postgres://user@host:99999999/db")
+    assert result.returncode != 0
+    assert "DATABASE_REPLICA_URL is malformed" in result.stderr
+    # a replica of another kind than the primary cannot be a replica of it
+    result = _manage_check(DEBUG="1", DATABASE_REPLICA_URL="postgres://user@127.0.0.1:5432/reformflow")
+    assert result.returncode != 0
+    assert "DATABASE_REPLICA_URL must name a database of the same kind as DATABASE_URL" in result.stderr
+
+
+def test_a_replica_url_adds_a_replica_alias_that_mirrors_default_in_tests():
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "SECRET_KEY"}}
+    replica = ROOT / "var" / "replica-never-opened.sqlite3"
+    env.update(DEBUG="1", DATABASE_REPLICA_URL=f"sqlite:///{replica}")
+    code = (
+        "import json; from django.conf import settings; "
+        "print(json.dumps({'alias': settings.DATABASE_REPLICA_ALIAS, "
+        "'name': settings.DATABASES['replica']['NAME'], 'mirror': settings.DATABASES['replica']['TEST']['MIRROR']}))"
+    )
+    result = subprocess.run(  # noqa: S603  (our interpreter, our code string)
+        [sys.executable, "manage.py", "shell", "-c", code],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(result.stdout.strip().splitlines()[-1])
+    assert seen == {"alias": "replica", "name": str(replica), "mirror": "default"}

@@ -15,6 +15,7 @@ from approvals.models import (
 )
 from approvals.supervision import selectors as supervision_selectors
 from core.audit_reads import audit_read_mark
+from core.db_routing import replica_reads
 from web.campaign_display import with_counts
 
 PAGE_SIZE = 25
@@ -28,6 +29,7 @@ def _require_auditor(request: HttpRequest) -> None:
         raise Http404
 
 
+@replica_reads
 @login_required
 def audit_list(request: HttpRequest) -> HttpResponse:
     _require_auditor(request)
@@ -37,6 +39,7 @@ def audit_list(request: HttpRequest) -> HttpResponse:
     return render(request, "audit/campaigns/list.html", {"page": page})
 
 
+@replica_reads
 @login_required
 def audit_export(request: HttpRequest, code: str) -> HttpResponse:
     """The draw's export document, byte for byte what ``manage.py draw_export`` prints."""
@@ -54,6 +57,7 @@ def audit_export(request: HttpRequest, code: str) -> HttpResponse:
     return response
 
 
+@replica_reads
 @login_required
 def audit_verify(request: HttpRequest, code: str) -> HttpResponse:
     """What ``manage.py draw_verify`` says about one campaign."""

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from core.audit_reads import audit_read_mark
+from core.db_routing import replica_reads
 from credit import permissions
 from credit.ledger import scoring
 from credit.ledger import selectors as ledger_selectors
@@ -29,6 +30,7 @@ def _require_auditor(request: HttpRequest) -> None:
         raise Http404
 
 
+@replica_reads
 @login_required
 @require_GET
 def audit_ledger(request: HttpRequest) -> HttpResponse:
@@ -46,6 +48,7 @@ def audit_ledger(request: HttpRequest) -> HttpResponse:
     return render(request, "audit/credit/ledger.html", {"page": page, "q": query})
 
 
+@replica_reads
 @login_required
 @require_GET
 def audit_enterprise_credit(request: HttpRequest, pk: int) -> HttpResponse:
@@ -112,6 +115,7 @@ class _Echo:
         return value
 
 
+@replica_reads
 @login_required
 @require_GET
 def audit_export(request: HttpRequest) -> StreamingHttpResponse:

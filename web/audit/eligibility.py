@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from approvals.permissions import user_is_auditor
 from core.audit_reads import audit_read_mark
+from core.db_routing import replica_reads
 from credit.policies import rules as policies
 from credit.policies import selectors as policy_selectors
 from credit.policies.models import EligibilityDecision
@@ -34,6 +35,7 @@ def _require_auditor(request: HttpRequest) -> None:
         raise Http404
 
 
+@replica_reads
 @login_required
 @require_GET
 def decision_list(request: HttpRequest) -> HttpResponse:
@@ -83,6 +85,7 @@ def _decision(pk: int) -> EligibilityDecision:
     )
 
 
+@replica_reads
 @login_required
 @require_GET
 def decision_detail(request: HttpRequest, pk: int) -> HttpResponse:

@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, render
 
 from approvals import permissions
 from core.audit_reads import audit_read_mark
+from core.db_routing import replica_reads
 from core.models import AuditEvent
 from credit.models import Enterprise
 
@@ -21,6 +22,7 @@ def _require_auditor(request: HttpRequest) -> None:
         raise Http404
 
 
+@replica_reads
 @login_required
 def audit_home(request: HttpRequest) -> HttpResponse:
     _require_auditor(request)
@@ -33,6 +35,7 @@ def audit_home(request: HttpRequest) -> HttpResponse:
     return render(request, "audit/home.html", {"page": page, "q": query})
 
 
+@replica_reads
 @login_required
 def audit_enterprise(request: HttpRequest, pk: int) -> HttpResponse:
     _require_auditor(request)
@@ -56,6 +59,7 @@ def audit_enterprise(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "audit/enterprise.html", context)
 
 
+@replica_reads
 @login_required
 def audit_events(request: HttpRequest) -> HttpResponse:
     _require_auditor(request)

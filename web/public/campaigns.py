@@ -17,6 +17,7 @@ from approvals.models import (
 )
 from approvals.supervision import draw
 from approvals.supervision import selectors as supervision_selectors
+from core.db_routing import replica_reads
 from web.campaign_display import items_with_names, with_counts
 
 PAGE_SIZE = 25
@@ -28,6 +29,7 @@ SAMPLE_PAGE_SIZE = 100
 Status = Campaign.Status
 
 
+@replica_reads
 def public_list(request: HttpRequest) -> HttpResponse:
     """Every campaign whose rosters are frozen: hashes are public from that moment."""
     campaigns = with_counts(Campaign.objects.exclude(status=Status.DRAFT).select_related("department")).order_by(
@@ -37,6 +39,7 @@ def public_list(request: HttpRequest) -> HttpResponse:
     return render(request, "public/campaigns.html", {"page": page})
 
 
+@replica_reads
 def public_detail(request: HttpRequest, code: str) -> HttpResponse:
     campaign = get_object_or_404(Campaign.objects.exclude(status=Status.DRAFT).select_related("department"), code=code)
     target_total = CampaignTarget.objects.filter(campaign=campaign).count()

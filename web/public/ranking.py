@@ -12,10 +12,12 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from approvals.supervision import dashboard
+from core.db_routing import replica_reads
 from web import charts
 from web.efficiency_display import cell, month_parse
 
 
+@replica_reads
 @require_GET
 def monthly_ranking(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()

@@ -10,10 +10,12 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from approvals.ratings import selectors
+from core.db_routing import replica_reads
 
 PAGE_SIZE = 25
 
 
+@replica_reads
 @require_GET
 def rating_scores(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:100]

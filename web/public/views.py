@@ -15,10 +15,12 @@ from django.views.decorators.http import require_GET
 from approvals.applications import selectors as application_selectors
 from approvals.catalogue import selectors as catalogue_selectors
 from approvals.models import ApprovalItemVersion, Certificate, Department, WrittenNotice
+from core.db_routing import replica_reads
 
 PAGE_SIZE = 25
 
 
+@replica_reads
 def home(request: HttpRequest) -> HttpResponse:
     user = request.user
     if not user.is_authenticated:
@@ -28,6 +30,7 @@ def home(request: HttpRequest) -> HttpResponse:
     return redirect("workbench:home")
 
 
+@replica_reads
 def service_list(request: HttpRequest) -> HttpResponse:
     """The published approval list (清单), searchable by department and keyword; no login."""
     query = request.GET.get("q", "").strip()[:100]
@@ -40,6 +43,7 @@ def service_list(request: HttpRequest) -> HttpResponse:
     return render(request, "public/service_list.html", context)
 
 
+@replica_reads
 def service_guide(request: HttpRequest, code: str) -> HttpResponse:
     """The service guide (办事指南) of one item's published version."""
     version = (
@@ -57,6 +61,7 @@ def service_guide(request: HttpRequest, code: str) -> HttpResponse:
     return render(request, "public/service_guide.html", context)
 
 
+@replica_reads
 def certificate_verify(request: HttpRequest, code: str | None = None) -> HttpResponse:
     """Public verification (no login): valid / revoked / expired, and nothing private."""
     number = request.GET.get("number", "").strip()[:64]
@@ -75,6 +80,7 @@ def certificate_verify(request: HttpRequest, code: str | None = None) -> HttpRes
     return render(request, "public/certificate_verify.html", context, status=200)
 
 
+@replica_reads
 def certificate_qr(request: HttpRequest, code: str) -> HttpResponse:
     """An SVG QR code pointing at the public verification page of a certificate."""
     if not Certificate.objects.filter(verification_code=code).exists():
@@ -85,6 +91,7 @@ def certificate_qr(request: HttpRequest, code: str) -> HttpResponse:
     return HttpResponse(buffer.getvalue(), content_type="image/svg+xml")
 
 
+@replica_reads
 @require_GET
 def notice_verify(request: HttpRequest, number: str) -> HttpResponse:
     """Public check of a written notice (its QR code points here): that the number was issued, its

@@ -23,6 +23,7 @@ from approvals import permissions
 from approvals.models import Department
 from approvals.supervision import dashboard
 from core.audit_reads import audit_read_mark
+from core.db_routing import replica_reads
 from web import charts
 from web.efficiency_display import DashboardFilterForm, cell
 
@@ -107,6 +108,7 @@ def _cells(table: dashboard.Table, filters: _Filters, row: dashboard.Row) -> lis
     return cells
 
 
+@replica_reads
 @login_required
 @require_GET
 def efficiency_dashboard(request: HttpRequest) -> HttpResponse:
@@ -172,6 +174,7 @@ def efficiency_dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "workbench/dashboard.html", context)
 
 
+@replica_reads
 @login_required
 @require_GET
 def efficiency_cases(request: HttpRequest) -> HttpResponse:
@@ -233,6 +236,7 @@ class _Echo:
         return value
 
 
+@replica_reads
 @login_required
 @require_GET
 def efficiency_export(request: HttpRequest) -> HttpResponse:

@@ -81,7 +81,7 @@ class DepartmentSerializer(serializers.Serializer):  # type: ignore[type-arg]
     name = serializers.CharField()
 
 
-class ApplicationSummarySerializer(serializers.Serializer):  # type: ignore[type-arg]
+class StaffApplicationSummarySerializer(serializers.Serializer):  # type: ignore[type-arg]
     id = serializers.IntegerField()
     reference = serializers.CharField(allow_null=True)
     status = serializers.CharField()
@@ -98,7 +98,7 @@ class QueueStepSerializer(serializers.Serializer):  # type: ignore[type-arg]
     step_id = serializers.IntegerField(source="pk")
     kind = serializers.ChoiceField(choices=Step.Kind.choices)
     department = DepartmentSerializer()
-    application = ApplicationSummarySerializer()
+    application = StaffApplicationSummarySerializer()
     opened_at = serializers.DateTimeField()
     due_on = serializers.DateField(allow_null=True)
     due_provisional = serializers.BooleanField()
@@ -119,7 +119,7 @@ class TaskSerializer(serializers.Serializer):  # type: ignore[type-arg]
     kind = serializers.ChoiceField(choices=Step.Kind.choices)
     status = serializers.CharField(help_text="viewflow's task status: NEW (in the queue), ASSIGNED (claimed), DONE …")
     department = DepartmentSerializer()
-    application = ApplicationSummarySerializer()
+    application = StaffApplicationSummarySerializer()
     claimed_by = serializers.CharField(allow_null=True)
     claimed_at = serializers.DateTimeField(allow_null=True)
     due_on = serializers.DateField(allow_null=True)
