@@ -82,3 +82,4 @@ class AuditEvent(AppendOnlyModel):
 
 # The outbox's models live in their own module; importing them here registers them with the app.
 from core.outbox.models import Delivery, NoticePreference, OutboxMessage, ScheduledJob, SiteMessage  # noqa: E402, F401
+from core.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSubscription  # noqa: E402, F401
