@@ -38,7 +38,9 @@ def test_a_standard_application_emits_each_status_change_its_decision_and_the_re
     review_all(bureau, application)
     decide(bureau, application)
     certificate = Certificate.objects.get(application=application)
-    revoked = application_services.certificate_revoke(actor=bureau.decider, certificate=certificate, reason="许可条件消失")
+    revoked = application_services.certificate_revoke(
+        actor=bureau.decider, certificate=certificate, reason="许可条件消失"
+    )
 
     changes = payloads(EventKind.APPLICATION_STATUS_CHANGED)
     assert [(p["from_status"], p["to_status"]) for p in changes] == [

@@ -62,7 +62,9 @@ def test_a_correction_names_the_entry_it_ends(subscription, enterprise):
     repair = append(enterprise, "repair", days_ago=0, reverses=penalty)
 
     assert [p["reverses_seq"] for p in payloads(EventKind.CREDIT_ENTRY_RECORDED)] == [None, penalty.seq]
-    assert [(p["grade_before"], p["grade_after"], p["entry_seq"]) for p in payloads(EventKind.CREDIT_GRADE_CHANGED)] == [
+    assert [
+        (p["grade_before"], p["grade_after"], p["entry_seq"]) for p in payloads(EventKind.CREDIT_GRADE_CHANGED)
+    ] == [
         ("B", "C", penalty.seq),
         ("C", "B", repair.seq),
     ]
