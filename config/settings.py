@@ -277,6 +277,19 @@ OUTBOX_RETRY_MAX_SECONDS = env_int("OUTBOX_RETRY_MAX_SECONDS", 3600, minimum=1)
 # Deliveries per Celery task (core.outbox.services.deliveries_enqueue): one task per delivery spent
 # more on the broker round trip than on the delivery.
 OUTBOX_BATCH_SIZE = env_int("OUTBOX_BATCH_SIZE", 50, minimum=1)
+# Webhooks (core.webhooks): signed POSTs to external systems, retried like the outbox's deliveries
+# (base · 2^(n-1) seconds, capped) until WEBHOOK_MAX_ATTEMPTS, then dead. Each POST waits at most
+# WEBHOOK_TIMEOUT_SECONDS. Subscriptions must use https, except to a loopback address or where
+# WEBHOOK_ALLOW_HTTP allows plain http (a closed test network).
+WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 10, minimum=1)
+WEBHOOK_RETRY_BASE_SECONDS = env_int("WEBHOOK_RETRY_BASE_SECONDS", 30, minimum=1)
+WEBHOOK_RETRY_MAX_SECONDS = env_int("WEBHOOK_RETRY_MAX_SECONDS", 3600, minimum=1)
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1)
+if WEBHOOK_TIMEOUT_SECONDS > 60:
+    raise ImproperlyConfigured(
+        "WEBHOOK_TIMEOUT_SECONDS must be at most 60: a worker holds the delivery's lock meanwhile."
+    )
+WEBHOOK_ALLOW_HTTP = env_bool("WEBHOOK_ALLOW_HTTP", False)
 # SMS notices (core.outbox.sms): "console" logs them (development), "http" posts them to a gateway
 # with a bearer token. The text starts with the bureau's name in 【】 (the carriers' signature) and
 # is cut to SMS_MAX_CHARS characters.
@@ -345,6 +358,7 @@ JOB_PERIODS: dict[str, float] = {
     for name, seconds in (
         ("workflows.timers", 30.0),
         ("outbox.sweep", 60.0),
+        ("webhooks.sweep", 60.0),
         ("approvals.rectification_sweep", 600.0),
         ("approvals.step_deadlines", 600.0),
         ("credit.ledger_checkpoint", 600.0),

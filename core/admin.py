@@ -1,16 +1,34 @@
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.admin.widgets import AdminSplitDateTime
 from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.template.response import TemplateResponse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from core.admin_forms import ReadOnlyModelAdmin, SafeInputMixin, TabularInline, admin_actor
-from core.models import AuditEvent, Delivery, ExternalIdentity, OutboxMessage, ScheduledJob, User
+from core.admin_forms import ModelAdmin, ReadOnlyModelAdmin, SafeInputMixin, TabularInline, admin_actor
+from core.exceptions import DomainError
+from core.models import (
+    AuditEvent,
+    Delivery,
+    ExternalIdentity,
+    OutboxMessage,
+    ScheduledJob,
+    User,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookSubscription,
+)
 from core.outbox.selectors import outbox_status
 from core.outbox.services import deliveries_replay
+from core.webhooks import services as webhook_services
+from core.webhooks.models import EventKind
 
 
 @admin.register(User)
@@ -206,3 +224,175 @@ class SystemAccountAdmin(SafeInputMixin, admin.ModelAdmin):  # type: ignore[type
 
     def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
         return False  # its writes name its user: deactivate instead
+
+
+# --- webhooks --------------------------------------------------------------------------------------
+
+
+class _SuperuserOnly:
+    """Subscriptions hold the signing secrets: administrators (superusers) only, whatever model
+    permissions a staff member was given."""
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.is_active and request.user.is_superuser)
+
+    def has_view_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return self.has_module_permission(request)
+
+    def has_replay_permission(self, request: HttpRequest) -> bool:
+        return self.has_module_permission(request)
+
+
+class WebhookSubscriptionForm(forms.ModelForm):
+    target_url = forms.URLField(label=_("target URL"), max_length=500, assume_scheme="https")
+    event_kinds = forms.MultipleChoiceField(
+        label=_("events"), choices=EventKind.choices, widget=forms.CheckboxSelectMultiple
+    )
+
+    class Meta:
+        model = WebhookSubscription
+        fields = ["name", "target_url", "event_kinds", "is_active"]
+
+
+class WebhookSubscriptionAdmin(_SuperuserOnly, ModelAdmin):
+    """Subscriptions, their secret (shown on the subscription's page, to administrators only: the
+    receiver needs it to verify), a new secret, and the replay of every event since an instant."""
+
+    form = WebhookSubscriptionForm
+    list_display = ("name", "target_url", "is_active", "updated_at")
+    list_filter = ("is_active",)
+    search_fields = ("name", "target_url")
+    actions = ["replay_since", "rotate_secret"]
+
+    def get_readonly_fields(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return ("secret", "created_at", "updated_at") if obj else ()
+
+    def get_fields(self, request, obj=None):  # type: ignore[no-untyped-def]
+        fields = ["name", "target_url", "event_kinds", "is_active"]
+        return [*fields, "secret", "created_at", "updated_at"] if obj else fields
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return self.has_module_permission(request)
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return self.has_module_permission(request)
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False  # deliveries keep their subscription; deactivate it instead
+
+    def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
+        try:
+            webhook_services.webhook_subscription_save(actor=admin_actor(request), subscription=obj)
+        except DomainError as exc:
+            raise PermissionDenied(str(exc.message)) from exc
+
+    @admin.action(description=_("Give the selected subscriptions a new secret"), permissions=["replay"])
+    def rotate_secret(self, request: HttpRequest, queryset: QuerySet[WebhookSubscription]) -> None:
+        for subscription in queryset:
+            webhook_services.webhook_subscription_secret_rotate(actor=admin_actor(request), subscription=subscription)
+        self.message_user(
+            request,
+            _("New secrets made: give each receiver its new secret (shown on the subscription's page)."),
+            messages.WARNING,
+        )
+
+    @admin.action(description=_("Send again every event since an instant…"), permissions=["replay"])
+    def replay_since(self, request: HttpRequest, queryset: QuerySet[WebhookSubscription]) -> TemplateResponse | None:
+        form = ReplaySinceForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            since = form.cleaned_data["since"]
+            try:
+                count = sum(
+                    webhook_services.webhook_subscription_replay_since(
+                        actor=admin_actor(request), subscription=subscription, since=since
+                    )
+                    for subscription in queryset
+                )
+            except DomainError as exc:
+                form.add_error("since", ValidationError(exc.message, code=exc.code))
+            else:
+                self.message_user(request, _("%(count)s deliveries queued again.") % {"count": count}, messages.SUCCESS)
+                return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Send events again"),
+            "opts": self.model._meta,
+            "form": form,
+            "subscriptions": queryset,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/core/webhooksubscription/replay_since.html", context)
+
+
+class ReplaySinceForm(forms.Form):
+    since = forms.SplitDateTimeField(
+        label=_("Events since"),
+        widget=AdminSplitDateTime,
+        help_text=_("Every sent or dead delivery of an event at or after this instant goes out again, in order."),
+    )
+
+    def clean_since(self):  # type: ignore[no-untyped-def]
+        since = self.cleaned_data["since"]
+        if since > timezone.now():
+            raise ValidationError(_("Choose an instant in the past."), code="since_in_future")
+        return since
+
+
+admin.site.register(WebhookSubscription, WebhookSubscriptionAdmin)
+
+
+class WebhookAttemptInline(TabularInline):
+    model = WebhookAttempt
+    extra = 0
+    can_delete = False
+    fields = ("number", "started_at", "duration_ms", "status_code", "succeeded", "error", "response_excerpt")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(_SuperuserOnly, ReadOnlyModelAdmin):
+    """Every delivery with its attempts, and sending selected ones again."""
+
+    list_display = (
+        "id",
+        "subscription",
+        "event_kind",
+        "status",
+        "attempts",
+        "last_status_code",
+        "next_attempt_at",
+        "sent_at",
+        "occurred_at",
+    )
+    list_filter = ("status", "event_kind", "subscription")
+    search_fields = ("public_id", "dedupe_key")
+    list_select_related = ("subscription",)
+    readonly_fields = (
+        "public_id",
+        "subscription",
+        "event_kind",
+        "dedupe_key",
+        "payload",
+        "occurred_at",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "last_status_code",
+        "last_error",
+        "sent_at",
+        "replays",
+        "created_at",
+    )
+    inlines = [WebhookAttemptInline]
+    actions = ["replay_selected"]
+
+    @admin.action(description=_("Send the selected sent or dead deliveries again"), permissions=["replay"])
+    def replay_selected(self, request: HttpRequest, queryset: QuerySet[WebhookDelivery]) -> None:
+        count = webhook_services.webhook_deliveries_replay(actor=admin_actor(request), deliveries=queryset)
+        self.message_user(request, _("%(count)s deliveries queued again.") % {"count": count}, messages.SUCCESS)

@@ -145,3 +145,4 @@ class AuditEvent(AppendOnlyModel):
 from core.api.models import AccessToken, IdempotencyRecord  # noqa: E402, F401
 from core.outbox.models import Delivery, NoticePreference, OutboxMessage, ScheduledJob, SiteMessage  # noqa: E402, F401
 from core.system_accounts.models import SystemAccount  # noqa: E402, F401
+from core.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSubscription  # noqa: E402, F401

@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from approvals import permissions
-from approvals.applications import close_facts, fast_track, notices, staff_notices
+from approvals.applications import close_facts, fast_track, notices, staff_notices, webhook_events
 from approvals.calendar import clock
 from approvals.calendar import selectors as calendar_selectors
 from approvals.models import (
@@ -118,7 +118,7 @@ def _transition(
         )
     now = timezone.now()
     Application.objects.filter(pk=application.pk).update(status=to_status, updated_at=now, **fields)
-    _event(
+    event = _event(
         application,
         actor=actor,
         action=action,
@@ -137,6 +137,7 @@ def _transition(
         setattr(application, name, value)
     if to_status in Application.CLOSED_STATUSES:
         close_facts.application_close_facts_store(application)
+    webhook_events.status_changed(application, event)
     return application
 
 
@@ -1182,8 +1183,8 @@ def application_decide(
             opinions=_opinion_snapshot(application),
         )
         _clock(application, ClockEvent.Kind.STOPPED, actor=actor)
-        if outcome == Decision.Outcome.APPROVED:
-            certificate_issue(application=application)
+        certificate = certificate_issue(application=application) if outcome == Decision.Outcome.APPROVED else None
+        webhook_events.decided(application, decision, certificate)
     return decision
 
 
@@ -1265,5 +1266,6 @@ def certificate_revoke(*, actor: User | None, certificate: Certificate, reason: 
             comment=text,
             data={"number": certificate.number},
         )
-    certificate.refresh_from_db()
+        certificate.refresh_from_db()
+        webhook_events.certificate_revoked(certificate)
     return certificate

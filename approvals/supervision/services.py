@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from approvals import permissions
-from approvals.applications import fast_track
+from approvals.applications import fast_track, webhook_events
 from approvals.applications import services as application_services
 from approvals.calendar import clock
 from approvals.calendar import selectors as calendar_selectors
@@ -278,14 +278,15 @@ def application_commit(
             legal_representative=enterprise.legal_representative,
             signed_by=actor,
         )
-        Decision.objects.create(
+        approval = Decision.objects.create(
             application=application,
             outcome=Decision.Outcome.APPROVED,
             reasons=_("Approved on the signed commitment (告知承诺)."),
             decider=None,
             opinions=[],
         )
-        application_services.certificate_issue(application=application)
+        certificate = application_services.certificate_issue(application=application)
+        webhook_events.decided(application, approval, certificate)
     return commitment
 
 

@@ -31,6 +31,7 @@ from credit import notices, permissions
 from credit.enterprises.models import Enterprise
 from credit.enterprises.uscc import InvalidUSCCError, uscc_validate
 from credit.ledger import hashing as ledger_hashing
+from credit.ledger import webhook_events
 from credit.ledger.catalogue import INITIAL_KINDS
 from credit.ledger.models import (
     CreditEntryKind,
@@ -284,13 +285,15 @@ def credit_entry_append(
             },
         )
         if backfill_recorded_at is None:  # a history loaded into the ledger is not news to anyone
+            webhook_events.entry_recorded(entry)
             _entry_tell(entry, now=now)
     return entry
 
 
 def _entry_tell(entry: LedgerEntry, *, now: datetime.datetime) -> None:
-    """Tell the enterprise of ``entry`` and of the grade it moved (before and after, as of now,
-    from the one read of its facts that includes the new entry)."""
+    """Tell the enterprise (and the subscribed systems) of the grade ``entry`` moved (before and
+    after, as of now, from the one read of its facts that includes the new entry), and the
+    enterprise of the entry."""
     from credit.ledger import scoring
     from credit.ledger import selectors as ledger_selectors
 
@@ -298,6 +301,8 @@ def _entry_tell(entry: LedgerEntry, *, now: datetime.datetime) -> None:
     before = scoring.grade_as_of([fact for fact in facts if fact.seq != entry.seq], now)
     after = scoring.grade_as_of(facts, now)
     notices.entry_recorded_tell(entry, grade_before=before.grade, grade_after=after.grade, score=after.score)
+    if before.grade != after.grade:
+        webhook_events.grade_changed(entry, before=before.grade, after=after.grade, as_of=now)
 
 
 # --- manual entries (four-eyes) -------------------------------------------------------------------

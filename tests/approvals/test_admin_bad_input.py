@@ -30,6 +30,7 @@ from approvals.models import ApprovalItem, ApprovalItemVersion, CalendarYear, Ca
 from approvals.organisation.roles import StaffRole
 from approvals.supervision import campaigns as campaign_services
 from core.admin_forms import SafeInputMixin, key_is_valid
+from core.webhooks.models import WebhookSubscription
 from credit.policies.models import PolicyVersion
 from tests import factories
 from tests.credit.test_policy_services import make_policy
@@ -264,6 +265,11 @@ def _valid_overrides(bureau) -> dict[str, dict[str, Any]]:  # type: ignore[no-un
         "approvals.CalendarDay": {"date": "2027-03-02", "kind": "holiday", "name": "假日", "note": "测试"},
         "approvals.CalendarYear": {"year": "2031"},
         "approvals.InspectorConflict": {"inspector": str(staff.pk), "enterprise": str(enterprise.pk), "reason": "亲属"},
+        "core.WebhookSubscription": {
+            "name": "一网通办",
+            "target_url": "https://portal.example.cn/hooks",
+            "event_kinds": ["application.status_changed"],
+        },
     }
 
 
@@ -295,7 +301,12 @@ def test_malformed_values_in_every_add_form_are_form_errors(client, bureau):
 
     # Then every answer was a form error (or a success), none a 500, none wrote on an error
     assert failures == [], "\n".join(failures)
-    assert {"approvals.InspectorConflict", "approvals.CalendarYear", "approvals.ApprovalItemVersion"} <= set(swept)
+    assert {
+        "approvals.InspectorConflict",
+        "approvals.CalendarYear",
+        "approvals.ApprovalItemVersion",
+        "core.WebhookSubscription",
+    } <= set(swept)
 
 
 def _seed(bureau, administrator) -> None:  # type: ignore[no-untyped-def]
@@ -318,6 +329,9 @@ def _seed(bureau, administrator) -> None:  # type: ignore[no-untyped-def]
     )
     make_policy()
     make_policy("draft_policy", publish=False)
+    WebhookSubscription.objects.create(
+        name="一网通办", target_url="https://portal.example.cn/hooks", event_kinds=["application.status_changed"]
+    )
 
 
 def test_malformed_values_in_every_change_form_are_form_errors(client, bureau):
@@ -351,6 +365,7 @@ def test_malformed_values_in_every_change_form_are_form_errors(client, bureau):
         "approvals.Campaign",
         "credit.Policy",
         "credit.PolicyVersion",
+        "core.WebhookSubscription",
     } <= set(swept)
 
 

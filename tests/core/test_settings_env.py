@@ -166,6 +166,7 @@ def test_job_period_scale_scales_every_period_and_the_beat_with_it():
     assert periods == {
         "workflows.timers": 30.0,
         "outbox.sweep": 60.0,
+        "webhooks.sweep": 60.0,
         "approvals.rectification_sweep": 600.0,
         "approvals.step_deadlines": 600.0,
         "credit.ledger_checkpoint": 600.0,
