@@ -479,4 +479,8 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
     "ApplicationStatusEnum": "approvals.applications.models.Application.Status",
     "CampaignStatusEnum": "approvals.supervision.models.Campaign.Status",
     "InspectionTaskStatusEnum": "approvals.supervision.models.InspectionTask.Status",
+    "CreditGradeEnum": "credit.ledger.scoring.GRADES",
+    "WrittenNoticeKindEnum": "approvals.applications.models.WrittenNotice.Kind",
+    "PolicyKindEnum": "credit.policies.models.PolicyKind",
+    "PolicyApplicationStatusEnum": "credit.policies.models.ApplicationStatus",
 }
