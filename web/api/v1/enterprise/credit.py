@@ -100,7 +100,7 @@ def _as_of(request: Request) -> datetime.datetime:
     if moment > now:
         if len(text) == 10 and moment.astimezone(scoring.SHANGHAI).date() == timezone.localdate(now):
             return now
-        raise ParseError(detail=_("The grade is known as of an instant that has passed."), code="as_of_in_future")
+        raise ParseError(detail=_("The grade cannot be given as of a future instant."), code="as_of_in_future")
     return moment
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.db.models import CharField, Q, QuerySet
 from django.db.models.functions import Cast
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, serializers
 from rest_framework.exceptions import NotFound, ValidationError
@@ -49,7 +50,8 @@ class SiteMessageSerializer(serializers.Serializer[Any]):
 
 
 def _as_text(queryset: QuerySet[Any], field: str = "pk") -> QuerySet[Any]:
-    return queryset.annotate(as_text=Cast(field, CharField())).values("as_text")
+    texts: QuerySet[Any] = queryset.annotate(as_text=Cast(field, CharField())).values("as_text")
+    return texts
 
 
 def messages_of(request: Request, *, unread_only: bool = False) -> QuerySet[SiteMessage]:
@@ -88,7 +90,7 @@ class MessageList(EnterpriseView, generics.GenericAPIView[SiteMessage]):
     def get_queryset(self) -> QuerySet[SiteMessage]:
         unread = self.request.query_params.get("unread", "")
         if unread not in ("", "true", "false"):
-            raise ValidationError({"unread": ["true or false."]})
+            raise ValidationError({"unread": [_("true or false.")]})
         return messages_of(self.request, unread_only=unread == "true")
 
     @extend_schema(

@@ -98,6 +98,10 @@ def _issues(stored: list[dict[str, Any]], texts: list[str]) -> list[dict[str, An
 
 def decision_data(decision: EligibilityDecision, view: DecisionView) -> dict[str, Any]:
     version = decision.policy_version
+    return EligibilityDecisionSerializer(_decision_row(decision, view, version)).data
+
+
+def _decision_row(decision: EligibilityDecision, view: DecisionView, version: PolicyVersion | None) -> dict[str, Any]:
     return {
         "id": decision.pk,
         "enterprise": decision.enterprise_id,
@@ -159,8 +163,8 @@ def policies_data(versions: list[PolicyVersion], enterprises: list[Enterprise]) 
         ).values("pk", "enterprise_id", "policy_id")
     }
     latest = policy_selectors.eligibility_checks_latest(enterprises=enterprises, versions=versions)
-    for decision in latest.values():
-        decision.policy_version = next(v for v in versions if v.pk == decision.policy_version_id)
+    for recorded in latest.values():
+        recorded.policy_version = next(v for v in versions if v.pk == recorded.policy_version_id)
     texts = decision_views(list(latest.values()))
     rows = []
     for version in versions:
@@ -217,7 +221,8 @@ class PolicyList(EnterpriseView, generics.GenericAPIView[PolicyVersion]):
     )
     def get(self, request: Request) -> Response:
         versions = list(self.paginate_queryset(self.get_queryset()) or [])
-        return self.get_paginated_response(policies_data(versions, list(enterprises_of(request))))
+        rows = policies_data(versions, list(enterprises_of(request)))
+        return self.get_paginated_response(PolicySerializer(rows, many=True).data)
 
 
 @extend_schema(tags=POLICY_TAGS)
@@ -228,7 +233,7 @@ class PolicyDetail(EnterpriseView):
     )
     def get(self, request: Request, code: str) -> Response:
         version = _published(code)
-        return Response(policies_data([version], list(enterprises_of(request)))[0])
+        return Response(PolicySerializer(policies_data([version], list(enterprises_of(request)))[0]).data)
 
 
 class EligibilityRequestSerializer(serializers.Serializer[Any]):
@@ -449,7 +454,12 @@ class PolicyApplicationCollection(EnterpriseView, generics.GenericAPIView[Policy
             version=version,
         )
         if not form.is_valid():
-            raise ValidationError({name: [str(m) for m in messages] for name, messages in form.errors.items()})
+            raise ValidationError(
+                {
+                    ("non_field_errors" if name == "__all__" else name): [str(m) for m in messages]
+                    for name, messages in form.errors.items()
+                }
+            )
 
         def run() -> Response:
             application = service(
