@@ -521,7 +521,11 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
     "ApplicationStatusEnum": "approvals.applications.models.Application.Status",
     "CampaignStatusEnum": "approvals.supervision.models.Campaign.Status",
     "InspectionTaskStatusEnum": "approvals.supervision.models.InspectionTask.Status",
-    "CreditGradeEnum": ["A", "B", "C", "D"],
+    "CreditGradeEnum": "credit.ledger.scoring.GRADES",
+    "StepKindEnum": "approvals.applications.models.Step.Kind",
+    "WrittenNoticeKindEnum": "approvals.applications.models.WrittenNotice.Kind",
+    "PolicyKindEnum": "credit.policies.models.PolicyKind",
+    "PolicyApplicationStatusEnum": "credit.policies.models.ApplicationStatus",
 }
 
 

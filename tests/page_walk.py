@@ -180,6 +180,33 @@ def _supplement_notices() -> Rows:
     return [Row({"pk": case, "notice_pk": pk}, case=case, enterprise=e) for pk, case, e in notices]
 
 
+def _application_children(model_label: str, kwarg: str) -> Callable[[], Rows]:
+    """Objects of an application (``pk``: the application, ``kwarg``: the object), tagged with its
+    case and enterprise: the API's nested routes."""
+
+    def fill() -> Rows:
+        objects = (
+            apps.get_model(model_label)
+            .objects.order_by("pk")
+            .values_list("pk", "application_id", "application__enterprise_id")
+        )
+        return [Row({"pk": case, kwarg: pk}, case=case, enterprise=e) for pk, case, e in objects]
+
+    return fill
+
+
+def _site_messages_one_per_recipient() -> Rows:
+    """One message of each recipient: every enterprise user GETs the API's message routes, and one
+    own and a few foreign messages each say what the route answers (all of them would be thousands
+    of GETs of the same code path)."""
+    from django.db.models import Min
+
+    from core.outbox.models import SiteMessage
+
+    firsts = SiteMessage.objects.values("recipient_id").annotate(first=Min("pk")).values_list("first", flat=True)
+    return [Row({"pk": pk}) for pk in sorted(firsts)]
+
+
 def _clock_actions() -> Rows:
     return [
         Row({**row.kwargs, "action": action}, row.case, row.enterprise)
@@ -317,6 +344,19 @@ FILLERS: dict[str, Callable[[], Rows]] = {
     "api_v1:enterprise_application_submit": _applications,
     "api_v1:enterprise_application_withdraw": _applications,
     "api_v1:enterprise_supplement_answer": _supplement_notices,
+    "api_v1:enterprise_material_file": _application_children("approvals.ApplicationMaterial", "material_pk"),
+    "api_v1:enterprise_notices": _applications,
+    "api_v1:enterprise_notice": _application_children("approvals.WrittenNotice", "notice_pk"),
+    "api_v1:enterprise_notice_file": _application_children("approvals.WrittenNotice", "notice_pk"),
+    "api_v1:enterprise_certificate": _rows("approvals.Certificate", case="application_id", enterprise="enterprise_id"),
+    "api_v1:enterprise_credit": _enterprises,
+    "api_v1:enterprise_credit_entries": _enterprises,
+    "api_v1:enterprise_policy": _rows("credit.Policy", "code", value="code"),
+    "api_v1:enterprise_policy_eligibility": _rows("credit.Policy", "code", value="code"),
+    "api_v1:enterprise_policy_application": _policy_applications,
+    "api_v1:enterprise_policy_application_withdraw": _policy_applications,
+    "api_v1:enterprise_message": _site_messages_one_per_recipient,
+    "api_v1:enterprise_message_read": _site_messages_one_per_recipient,
     "workbench:card": _cards,
     "workbench:card_action": _card_actions,
     "card_notice_download": _cards,

@@ -113,19 +113,32 @@ _KINDS: dict[str, Callable[[User, int], StoredFile | None]] = {
 }
 
 
-@login_required
-@require_GET
-def file_download(request: HttpRequest, kind: str, pk: int) -> FileResponse:
-    """Anyone who may not read the file, or asks for one that does not exist, gets 404."""
+def stored_file_for(user: User, kind: str, pk: int) -> StoredFile | None:
+    """The stored file ``kind`` ``pk`` if ``user`` may read it; ``None`` when it does not exist or
+    ``user`` may not read it (the two look the same). The one permission rule of every download,
+    the site's and the API's."""
     loader = _KINDS.get(kind)
     if loader is None:
-        raise Http404
-    stored = loader(request.user, pk)  # type: ignore[arg-type]
-    if stored is None:
-        raise Http404
+        return None
+    return loader(user, pk)
+
+
+def stored_file_response(request: HttpRequest, stored: StoredFile) -> FileResponse:
+    """The download of a file ``stored_file_for`` allowed: an attachment with the recorded type
+    (``nosniff``), and the read declared for the auditor trail. A file missing from storage is 404."""
     try:
         handle = stored.file.open("rb")
     except (FileNotFoundError, OSError):
         raise Http404 from None
     audit_read_mark(request, object_type=stored.obj._meta.label_lower, object_id=str(stored.obj.pk))
     return download_response(file=handle, content_type=stored.content_type, filename=stored.filename)
+
+
+@login_required
+@require_GET
+def file_download(request: HttpRequest, kind: str, pk: int) -> FileResponse:
+    """Anyone who may not read the file, or asks for one that does not exist, gets 404."""
+    stored = stored_file_for(request.user, kind, pk)  # type: ignore[arg-type]
+    if stored is None:
+        raise Http404
+    return stored_file_response(request, stored)

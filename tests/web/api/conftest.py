@@ -78,3 +78,44 @@ FORM = {
     "contact_name": "张伟",
     "contact_phone": "024-12345678",
 }
+
+
+def approved_case(tenants: Tenants, bureau: Any, enterprise: Any = None, owner: User | None = None) -> Any:
+    """An application of ``enterprise`` (A by default) filed, accepted, reviewed and approved: it
+    has its acceptance and approval notices and its e-certificate."""
+    from tests.workflows.conftest import accept, claim_and, file_application, only_task, review_all
+    from workflows.actions import applications as actions
+
+    application = file_application(owner or tenants.owner, enterprise or tenants.enterprise_a, tenants.item)
+    accept(bureau, application)
+    review_all(bureau, application)
+    task = only_task(application, "decide")
+    claim_and(bureau.decider, task)
+    actions.decide_complete(actor=bureau.decider, task=task, outcome="approved")
+    application.refresh_from_db()
+    return application
+
+
+def site_message(recipient: User, *, obj: Any = None, title: str = "消息", read: bool = False) -> Any:
+    """A message in ``recipient``'s message centre (as the site channel delivers it), about ``obj``."""
+    from core.outbox.models import OutboxMessage, SiteMessage
+
+    object_type = obj._meta.label_lower if obj is not None else ""
+    object_id = str(obj.pk) if obj is not None else ""
+    outbox = OutboxMessage.objects.create(
+        recipient=recipient,
+        kind="application.status_changed",
+        language="zh-hans",
+        object_type=object_type,
+        object_id=object_id,
+        dedupe_key=f"test:{OutboxMessage.objects.count()}:{title}",
+    )
+    return SiteMessage.objects.create(
+        message=outbox,
+        recipient=recipient,
+        title=title,
+        body=f"{title}的正文",
+        object_type=object_type,
+        object_id=object_id,
+        read_at=timezone.now() if read else None,
+    )

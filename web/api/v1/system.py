@@ -177,7 +177,7 @@ class CreditImportView(SystemView):
 # --- grade look-up --------------------------------------------------------------------------------
 
 
-class GradeSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class SystemGradeSerializer(serializers.Serializer):  # type: ignore[type-arg]
     uscc = serializers.CharField()
     name = serializers.CharField()
     grade = serializers.ChoiceField(choices=["A", "B", "C", "D"])
@@ -200,7 +200,7 @@ class GradeSerializer(serializers.Serializer):  # type: ignore[type-arg]
             OpenApiParameter("uscc", str, OpenApiParameter.PATH, description="统一社会信用代码 (18 characters)."),
             OpenApiParameter("purpose", str, OpenApiParameter.QUERY, required=True, enum=LookupPurpose.values),
         ],
-        responses={200: GradeSerializer, 400: ERROR, 401: ERROR, 403: ERROR, 404: ERROR, 429: ERROR},
+        responses={200: SystemGradeSerializer, 400: ERROR, 401: ERROR, 403: ERROR, 404: ERROR, 429: ERROR},
         tags=["system"],
     )
 )
@@ -241,4 +241,4 @@ class GradeView(SystemView):
             "rule_version": summary.rule_version,
             "purpose": found.purpose,
         }
-        return Response(GradeSerializer(body).data)
+        return Response(SystemGradeSerializer(body).data)

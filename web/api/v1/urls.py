@@ -6,6 +6,10 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from web.api.v1 import meta, public, staff, system
 from web.api.v1.enterprise import applications as enterprise_applications
+from web.api.v1.enterprise import credit as enterprise_credit
+from web.api.v1.enterprise import documents as enterprise_documents
+from web.api.v1.enterprise import messages as enterprise_messages
+from web.api.v1.enterprise import policies as enterprise_policies
 
 app_name = "api_v1"
 
@@ -62,5 +66,75 @@ urlpatterns = [
     # systems of other authorities (OAuth2 client credentials, token at /oauth/token/)
     path("system/credit-records/", system.CreditImportView.as_view(), name="system_credit_import"),
     path("system/grades/<str:uscc>/", system.GradeView.as_view(), name="system_grade"),
+    path(
+        "enterprise/applications/<int:pk>/materials/<int:material_pk>/file/",
+        enterprise_documents.MaterialFile.as_view(),
+        name="enterprise_material_file",
+    ),
+    path(
+        "enterprise/applications/<int:pk>/notices/",
+        enterprise_documents.WrittenNoticeList.as_view(),
+        name="enterprise_notices",
+    ),
+    path(
+        "enterprise/applications/<int:pk>/notices/<int:notice_pk>/",
+        enterprise_documents.WrittenNoticeDetail.as_view(),
+        name="enterprise_notice",
+    ),
+    path(
+        "enterprise/applications/<int:pk>/notices/<int:notice_pk>/file/",
+        enterprise_documents.WrittenNoticeFile.as_view(),
+        name="enterprise_notice_file",
+    ),
+    path("enterprise/certificates/", enterprise_documents.CertificateList.as_view(), name="enterprise_certificates"),
+    path(
+        "enterprise/certificates/<int:pk>/",
+        enterprise_documents.CertificateDetail.as_view(),
+        name="enterprise_certificate",
+    ),
+    path(
+        "enterprise/enterprises/<int:pk>/credit/",
+        enterprise_credit.CreditGrade.as_view(),
+        name="enterprise_credit",
+    ),
+    path(
+        "enterprise/enterprises/<int:pk>/credit/entries/",
+        enterprise_credit.LedgerEntryList.as_view(),
+        name="enterprise_credit_entries",
+    ),
+    path("enterprise/policies/", enterprise_policies.PolicyList.as_view(), name="enterprise_policies"),
+    path(
+        "enterprise/policies/eligibility/",
+        enterprise_policies.PolicyEligibilityAll.as_view(),
+        name="enterprise_policies_eligibility",
+    ),
+    path("enterprise/policies/<slug:code>/", enterprise_policies.PolicyDetail.as_view(), name="enterprise_policy"),
+    path(
+        "enterprise/policies/<slug:code>/eligibility/",
+        enterprise_policies.PolicyEligibility.as_view(),
+        name="enterprise_policy_eligibility",
+    ),
+    path(
+        "enterprise/policy-applications/",
+        enterprise_policies.PolicyApplicationCollection.as_view(),
+        name="enterprise_policy_applications",
+    ),
+    path(
+        "enterprise/policy-applications/<int:pk>/",
+        enterprise_policies.PolicyApplicationItem.as_view(),
+        name="enterprise_policy_application",
+    ),
+    path(
+        "enterprise/policy-applications/<int:pk>/withdraw/",
+        enterprise_policies.PolicyApplicationWithdraw.as_view(),
+        name="enterprise_policy_application_withdraw",
+    ),
+    path("enterprise/messages/", enterprise_messages.MessageList.as_view(), name="enterprise_messages"),
+    path("enterprise/messages/<int:pk>/", enterprise_messages.MessageDetail.as_view(), name="enterprise_message"),
+    path(
+        "enterprise/messages/<int:pk>/read/",
+        enterprise_messages.MessageRead.as_view(),
+        name="enterprise_message_read",
+    ),
     re_path(r"^.*$", meta.not_found, name="not_found"),
 ]

@@ -25,6 +25,7 @@ from approvals.applications import selectors
 from approvals.applications import services as application_services
 from approvals.models import Application, ClockEvent, SupplementNotice
 from web.api.v1.enterprise import idempotency
+from web.api.v1.enterprise.documents import WrittenNoticeSerializer
 from web.api.v1.enterprise.scope import EnterpriseView, applications_of, enterprises_of, own_application, service
 from web.portal import forms as portal_forms
 from workflows.actions import applications as actions
@@ -149,10 +150,10 @@ class ApplicationMaterialSerializer(serializers.Serializer[Any]):
     sha256 = serializers.CharField()
     uploaded_at = serializers.DateTimeField()
     supplement = serializers.IntegerField(source="supplement_id", allow_null=True)
-    download = serializers.SerializerMethodField(help_text="The site's download (signed-in session).")
+    download = serializers.SerializerMethodField(help_text="The file, with the same credentials as this request.")
 
     def get_download(self, material: Any) -> str:
-        return reverse("material_download", args=[material.pk])
+        return reverse("api_v1:enterprise_material_file", args=[material.application_id, material.pk])
 
 
 class SupplementSerializer(serializers.Serializer[Any]):
@@ -167,16 +168,6 @@ class SupplementSerializer(serializers.Serializer[Any]):
 
     def get_slots(self, notice: SupplementNotice) -> list[str]:
         return [name for name in portal_forms.SupplementAnswerForm(notice=notice).fields if name != "answer"]
-
-
-class WrittenNoticeSerializer(serializers.Serializer[Any]):
-    kind = serializers.CharField()
-    number = serializers.CharField()
-    issued_at = serializers.DateTimeField()
-    download = serializers.SerializerMethodField()
-
-    def get_download(self, notice: Any) -> str:
-        return reverse("notice_download", args=[notice.pk])
 
 
 class DecisionSerializer(serializers.Serializer[Any]):

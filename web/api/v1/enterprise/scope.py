@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.views import APIView
@@ -47,6 +47,26 @@ def enterprises_of(request: Request) -> QuerySet[Enterprise]:
     if isinstance(token, AccessToken) and token.enterprise_id is not None:
         enterprises = enterprises.filter(pk=token.enterprise_id)
     return enterprises
+
+
+def own_enterprise(request: Request, pk: int) -> Enterprise:
+    """The enterprise ``pk`` if the request may act for it, else 404 (foreign, pending, expired or
+    missing look the same, as on the portal)."""
+    enterprise = enterprises_of(request).filter(pk=pk).first()
+    if enterprise is None:
+        raise NotFound()
+    return enterprise
+
+
+def enterprise_filter(request: Request, queryset: QuerySet[Any], field: str = "enterprise_id") -> QuerySet[Any]:
+    """The list's ``?enterprise=`` filter: one of the request's enterprises (another's gives an
+    empty list, as the applications' filter does)."""
+    value = request.query_params.get("enterprise", "")
+    if not value:
+        return queryset
+    if not value.isdigit():
+        raise ValidationError({"enterprise": [_("An enterprise id.")]})
+    return queryset.filter(**{field: int(value)})
 
 
 def applications_of(request: Request) -> QuerySet[Application]:
