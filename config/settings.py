@@ -618,6 +618,16 @@ OAUTH2_PROVIDER = {
     "DEFAULT_SCOPES": [],
     "SCOPES_BACKEND_CLASS": "core.system_accounts.scopes.SystemAccountScopes",
     "ACCESS_TOKEN_EXPIRE_SECONDS": env_int("API_CLIENT_TOKEN_SECONDS", 3600, minimum=60),
+    # OAuth 2.0 Security BCP (RFC 9700): only the client-credentials grant is used; everything the
+    # BCP discourages is off, tokens are stored as hashes, redirect URIs (unused) must be https
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
 }
 # Requests per client (every token of one system account counts together), in DRF's rate syntax.
 API_SYSTEM_CLIENT_RATE = env_str("API_SYSTEM_CLIENT_RATE", "600/minute") or ""
