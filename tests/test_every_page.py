@@ -564,6 +564,7 @@ def test_every_route_is_walked_or_skipped(demo: Demo, _runtime_role: str | None)
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("instant", list(INSTANTS))
+@pytest.mark.timeout(1200)  # every page of the demo as every user: about 10 000 requests per instant
 def test_every_page_answers_below_500(demo: Demo, instant: str) -> None:
     # Given the seeded demo, aged to the instant
     started = time.perf_counter(), time.process_time()

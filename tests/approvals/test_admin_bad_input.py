@@ -270,6 +270,20 @@ def _valid_overrides(bureau) -> dict[str, dict[str, Any]]:  # type: ignore[no-un
             "target_url": "https://portal.example.cn/hooks",
             "event_kinds": ["application.status_changed"],
         },
+        "core.SystemAccount": {
+            "name": "省公共信用信息平台",
+            "authority": "辽宁省公共信用信息中心",
+            "authority_kind": "credit_platform",
+            "scopes": ["credit:grade"],
+        },
+        # a system's OAuth2 client: client credentials need no redirect URI
+        "oauth2_provider.Application": {
+            "name": "省公共信用信息平台",
+            "client_type": "confidential",
+            "authorization_grant_type": "client-credentials",
+            "redirect_uris": "",
+            "algorithm": "",
+        },
     }
 
 

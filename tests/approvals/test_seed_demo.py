@@ -44,7 +44,7 @@ def test_seed_demo_is_idempotent_and_says_so():
     call_command("seed_demo", stdout=second)
     assert _counts() == after_first
     assert "nothing changed" in second.getvalue()
-    assert "[8/8]" in first.getvalue()  # progress is shown
+    assert "[9/9]" in first.getvalue()  # progress is shown
 
 
 def test_seed_demo_covers_every_role_and_confirmed_enterprise_users():

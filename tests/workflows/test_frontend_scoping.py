@@ -70,6 +70,7 @@ def demo():
     call_command("seed_demo", stdout=StringIO())
 
 
+@pytest.mark.timeout(1200)  # every frontend URL of every demo case, as each kind of reader
 def test_every_frontend_url_of_every_demo_case_is_narrowed_to_the_case_readers(client, demo):
     staff = list(User.objects.filter(kind=User.Kind.STAFF, is_active=True).order_by("username"))
     applications = {a.pk: a for a in Application.objects.select_related("item_version")}
