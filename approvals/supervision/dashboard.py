@@ -40,6 +40,8 @@ from approvals.models import (
     ApprovalItemVersion,
     ClockEvent,
     Department,
+    EfficiencyCell,
+    EfficiencyMonth,
     Rating,
     ReviewOpinion,
     Step,
@@ -209,8 +211,7 @@ def _open_overdue(today: datetime.date, *, deadline: str) -> Q:
     # ``deadline < today`` holds in both branches (a suspension began by today): stated once more so
     # the (status, deadline) index narrows the rows
     return Q(status__in=Application.OPEN_STATUSES, accepted_on__isnull=False, **{f"{deadline}__lt": today}) & (
-        Q(clock_suspended=False, **{f"{deadline}__lt": today})
-        | Q(clock_suspended=True, **{f"{deadline}__lt": suspended_since})
+        Q(clock_suspended=False) | Q(clock_suspended=True, **{f"{deadline}__lt": suspended_since})
     )
 
 
@@ -659,8 +660,6 @@ _CELL_GROUPS = {DEPARTMENT: "department_id", ITEM: "item_id", PERSON: "person_id
 
 def rolled_months(period: Period) -> set[datetime.date]:
     """The months of ``period`` read from the roll-up (one query)."""
-    from approvals.models import EfficiencyMonth
-
     return set(EfficiencyMonth.objects.filter(month__in=period.months).values_list("month", flat=True))
 
 
@@ -677,8 +676,6 @@ def _rolled_values(
     """The figures of a rolled source per group and in total: the rolled months from their cells
     (one query), the others from the rows (one query), merged. Each row falls in one group, so the
     total is the sum of the groups, and a percentile is read off the merged working-days counts."""
-    from approvals.models import EfficiencyCell
-
     can_group = source.group_expression(grouping) is not None
     measures = sorted({f.measure for f in figures if f.measure})
     percentiles = [f for f in figures if f.percentile is not None]

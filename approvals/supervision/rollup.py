@@ -68,8 +68,7 @@ def efficiency_month_touched(day: datetime.date | None) -> bool:
 
 
 def _cells_of(source: dashboard.Source, month: datetime.date) -> list[EfficiencyCell]:
-    figures = [f for f in dashboard.FIGURES if f.source == source.key and f.measure and f.aggregate is not None]
-    aggregates = {f"m_{f.measure}": f.aggregate() for f in figures if f.aggregate is not None}
+    aggregates = {f"m_{f.measure}": f.aggregate() for f in dashboard.dashboard_measure_figures(source) if f.aggregate}
     person = source.lookups.get(dashboard.PERSON)
     keys: dict[str, Any] = {
         "r_department": F(source.department),

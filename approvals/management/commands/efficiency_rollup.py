@@ -34,8 +34,7 @@ class Command(BaseCommand):
             except ValueError:
                 raise CommandError("--month must be YYYY-MM") from None
             try:
-                months = [month]
-                self._roll(months)
+                self._roll([month])
             except ValueError as error:
                 raise CommandError(str(error)) from None
         else:
