@@ -50,6 +50,11 @@ class ItemSerializer(serializers.ModelSerializer[ApprovalItemVersion]):
     code = serializers.CharField(source="item.code")
     version = serializers.IntegerField(source="number")
     lead_department = serializers.CharField(source="lead_department.name")
+    # Declared rather than derived from the model: a derived small integer's bounds are the
+    # database backend's (SQLite's differ from PostgreSQL's), and the checked-in schema must not
+    # depend on the database it was generated with.
+    statutory_limit_days = serializers.IntegerField(min_value=0, help_text="Working days.")
+    promised_limit_days = serializers.IntegerField(min_value=0, help_text="Working days.")
 
     class Meta:
         model = ApprovalItemVersion
@@ -78,6 +83,10 @@ class GuideSerializer(ItemSerializer):
     version_id = serializers.IntegerField(source="pk", help_text="The id to file an application under.")
     desk_department = serializers.CharField(source="desk_department.name")
     supervising_department = serializers.CharField(source="supervising_department.name", allow_null=True)
+    certificate_validity_months = serializers.IntegerField(
+        min_value=0, allow_null=True, help_text="Null: valid without time limit."
+    )
+    verification_window_days = serializers.IntegerField(min_value=0, allow_null=True, help_text="Working days.")
     co_review_departments = serializers.SerializerMethodField()
     materials = GuideMaterialSerializer(many=True, source="materials.all")
 
