@@ -8,6 +8,8 @@ from __future__ import annotations
 import hypothesis
 import pytest
 import schemathesis
+from django.core import signals
+from django.db import close_old_connections
 from django.test import Client
 from hypothesis import HealthCheck
 from schemathesis.checks import not_a_server_error
@@ -17,6 +19,18 @@ from config.wsgi import application
 from tests.web.api.conftest import token_for
 
 EXAMPLES = 6  # per operation and persona: the suite's budget (CI); more by hand
+
+
+@pytest.fixture(autouse=True)
+def _connection_kept_across_requests():  # type: ignore[no-untyped-def]
+    """schemathesis calls the real WSGI application, whose request signals close the database
+    connection after each request; the test's transaction needs it open (as Django's test client
+    does it)."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
 
 
 @pytest.fixture
